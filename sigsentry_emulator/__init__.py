@@ -1,0 +1,1 @@
+"""A local SigSentry API emulator (FastAPI + SQLite) for offline tests and demos."""

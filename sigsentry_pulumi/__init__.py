@@ -1,0 +1,1 @@
+"""SigSentry log sources as code: API client and Pulumi dynamic provider."""
