@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[emulator,policy,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[emulator,testing,policy,dev]'
 	touch $(STAMP)
 
 test: $(STAMP)
