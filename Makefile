@@ -24,6 +24,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
 emulator: $(STAMP)
 	$(BIN)/python -m sigsentry_emulator --host 127.0.0.1 --port 8787 --db .emulator/sigsentry.db --demo
 
