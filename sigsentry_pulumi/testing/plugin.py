@@ -1,0 +1,395 @@
+"""Drive one real ``python -m pulumi.dynamic`` provider plugin process over gRPC.
+
+This is what the Pulumi engine does with a Python dynamic provider: start the plugin in the
+program's folder, read its port from the first stdout line, call ``Configure`` first, then
+``Check`` / ``Diff`` / ``Create`` / ``Read`` / ``Update`` / ``Delete`` with values encoded by the
+SDK's own ``serialize_properties`` / ``deserialize_properties``. Plain Python goes in and comes out.
+
+What the driver does for its caller, as the engine does:
+
+* strips every secret mark (:class:`~sigsentry_pulumi.testing.values.Secret` and the SDK's RPC
+  wrappers) before sending, since the plugin answers ``acceptSecrets=False`` and a wrapped
+  ``__provider`` would crash it;
+* sends ``pulumi.output.Unknown`` values as the engine's unknown sentinel; the plugin decodes that
+  sentinel back into ``pulumi.output.Unknown`` in ``Check`` and ``Diff`` and drops it (``None``) in
+  ``Create`` / ``Update``;
+* keeps draining the plugin's stdout and stderr in threads (a chatty provider would otherwise block
+  on a full pipe) and keeps what it printed in :attr:`ProviderPlugin.output`, so tests can search it
+  for leaked secrets.
+
+Not implemented: ``Invoke``, ``CheckConfig``, ``DiffConfig``, ``Construct``, ``Call`` (the dynamic
+provider plugin does not implement them either), cancellation, and per-call timeouts other than one
+overall deadline per call.
+
+The plugin is started through a tiny launcher that asks the kernel to kill it when its parent
+dies (Linux ``PR_SET_PDEATHSIG``) and then ``exec``s the plugin, so a killed test run leaves no
+orphan behind and no ``preexec_fn`` runs in a process whose gRPC threads are live. The kernel ties
+that signal to the *thread* that started the process: call :meth:`ProviderPlugin.start` from a
+thread that outlives the plugin (the main thread, typically).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from .values import reveal
+
+__all__ = [
+    "CheckResponse",
+    "DiffResponse",
+    "PluginStartError",
+    "ProviderCallError",
+    "ProviderPlugin",
+    "ReadResponse",
+]
+
+PROVIDER_KEY: Final = "__provider"
+START_TIMEOUT_SECONDS: Final = 30.0
+CALL_TIMEOUT_SECONDS: Final = 300.0
+STOP_TIMEOUT_SECONDS: Final = 5.0
+
+# Runs in the child before the plugin: ask for SIGKILL when the parent dies, give up if the parent
+# is already gone (the race between fork and prctl), then become the plugin.
+_LAUNCHER: Final = """\
+import os, signal, sys
+if sys.platform.startswith("linux"):
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+if os.getppid() != int(sys.argv[1]):
+    os._exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+class PluginStartError(RuntimeError):
+    """The plugin process exited or printed no port before the start-up deadline."""
+
+
+class ProviderCallError(Exception):
+    """A gRPC call to the plugin failed.
+
+    ``code`` is the gRPC status, ``details`` everything the plugin sent back (for a provider
+    exception, the plugin sends the whole Python traceback), ``message`` its last line: the
+    provider's own exception message.
+    """
+
+    def __init__(self, method: str, code: grpc.StatusCode, details: str) -> None:
+        self.method = method
+        self.code = code
+        self.details = details
+        self.message = _last_line(details)
+        super().__init__(f"{method} failed ({code.name}): {self.message}")
+
+
+@dataclass(frozen=True)
+class CheckResponse:
+    """The checked inputs (``__provider`` included) and the failures as (property, reason)."""
+
+    inputs: dict[str, Any]
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DiffResponse:
+    """``changes`` is ``None`` when the provider left the decision to the engine."""
+
+    changes: bool | None
+    replaces: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    stables: tuple[str, ...] = ()
+    diffs: tuple[str, ...] = ()
+    detailed: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadResponse:
+    """``id`` is ``""`` when the resource is gone; ``inputs`` is ``None`` unless the provider
+    returned some (``ReadResult.inputs``, how refresh records drift)."""
+
+    id: str
+    outputs: dict[str, Any]
+    inputs: dict[str, Any] | None
+
+
+class ProviderPlugin:
+    """One ``python -m pulumi.dynamic`` process and a gRPC channel to it.
+
+    ``cwd`` is the program's folder (the plugin imports pickled-by-reference providers from there
+    and from its ``sys.path``); ``env`` is added to this process's environment for the plugin.
+    Thread-safe once started: the plugin itself serves at most 4 calls at once.
+    """
+
+    def __init__(self, *, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+        self._cwd = Path(cwd) if cwd is not None else Path.cwd()
+        self._env = {**os.environ, **(env or {})}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self._stub: Any = None
+        self._chunks: list[str] = []
+        self._chunks_lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+        self._port: str | None = None
+        self._port_seen = threading.Event()
+        self._configured = False
+        self.accept_secrets: bool | None = None
+        self.supports_preview: bool | None = None
+
+    # -- process ----------------------------------------------------------------------------
+
+    def start(self) -> ProviderPlugin:
+        """Start the plugin and connect to it; returns ``self``."""
+        if self._process is not None:
+            raise RuntimeError("this plugin is already started; create a new ProviderPlugin")
+        plugin_argv = [sys.executable, "-u", "-m", "pulumi.dynamic"]
+        self._process = subprocess.Popen(
+            [sys.executable, "-S", "-c", _LAUNCHER, str(os.getpid()), *plugin_argv],
+            cwd=self._cwd,
+            env=self._env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._readers = [
+            self._drain(self._process.stdout, watch_port=True),
+            self._drain(self._process.stderr, watch_port=False),
+        ]
+        try:
+            self._connect()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _drain(self, stream: IO[bytes], *, watch_port: bool) -> threading.Thread:
+        def read() -> None:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", errors="replace")
+                if watch_port and self._port is None:
+                    self._port = line.strip()
+                    self._port_seen.set()
+                    continue
+                with self._chunks_lock:
+                    self._chunks.append(line)
+            stream.close()
+            self._port_seen.set()  # end of stream: wake a waiting start() either way
+
+        thread = threading.Thread(target=read, name="pulumi-dynamic-plugin-reader", daemon=True)
+        thread.start()
+        return thread
+
+    def _connect(self) -> None:
+        if not self._port_seen.wait(START_TIMEOUT_SECONDS) or not (self._port or "").isdigit():
+            raise PluginStartError(
+                "the pulumi.dynamic plugin printed no port; it said:\n" + self.output[-4000:]
+            )
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}")
+        grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_SECONDS)
+        self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
+
+    def stop(self) -> None:
+        """Close the channel and end the plugin process (idempotent)."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for reader in self._readers:
+            reader.join(STOP_TIMEOUT_SECONDS)
+
+    def __enter__(self) -> ProviderPlugin:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int | None:
+        """The plugin's process id while it runs (the launcher ``exec``s into it)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def output(self) -> str:
+        """Everything the plugin printed so far, stdout and stderr (the port line excluded)."""
+        with self._chunks_lock:
+            return "".join(self._chunks)
+
+    # -- provider protocol ------------------------------------------------------------------
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Send the stack config (namespaced keys, e.g. ``sigsentry:apiKey``); must come first."""
+        plain = {key: str(reveal(value)) for key, value in config.items()}
+        request = provider_pb2.ConfigureRequest(
+            variables=plain,
+            args=_encode(plain),
+            acceptSecrets=True,
+            acceptResources=True,
+        )
+        response = self._call("Configure", request)
+        self.accept_secrets = bool(response.acceptSecrets)
+        self.supports_preview = bool(response.supportsPreview)
+        self._configured = True
+
+    def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResponse:
+        request = provider_pb2.CheckRequest(urn=urn, olds=_encode(olds), news=_encode(news))
+        response = self._call("Check", request)
+        failures = [(failure.property, failure.reason) for failure in response.failures]
+        return CheckResponse(inputs=_decode(response.inputs), failures=failures)
+
+    def diff(
+        self,
+        id: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> DiffResponse:
+        request = provider_pb2.DiffRequest(
+            id=id,
+            urn=urn,
+            olds=_encode(olds),
+            news=_encode(news),
+            old_inputs=_encode(old_inputs or {}),
+        )
+        response = self._call("Diff", request)
+        changes = {
+            provider_pb2.DiffResponse.DIFF_SOME: True,
+            provider_pb2.DiffResponse.DIFF_NONE: False,
+        }.get(response.changes)
+        return DiffResponse(
+            changes=changes,
+            replaces=tuple(response.replaces),
+            delete_before_replace=bool(response.deleteBeforeReplace),
+            stables=tuple(response.stables),
+            diffs=tuple(response.diffs),
+            detailed={
+                key: provider_pb2.PropertyDiff.Kind.Name(value.kind)
+                for key, value in response.detailedDiff.items()
+            },
+        )
+
+    def create(
+        self, urn: str, properties: Mapping[str, Any], *, preview: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        request = provider_pb2.CreateRequest(
+            urn=urn, properties=_encode(properties), preview=preview
+        )
+        response = self._call("Create", request)
+        return response.id, _decode(response.properties)
+
+    def read(
+        self,
+        id: str,
+        urn: str,
+        properties: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> ReadResponse:
+        request = provider_pb2.ReadRequest(
+            id=id,
+            urn=urn,
+            properties=_encode(properties) if properties is not None else None,
+            inputs=_encode(inputs) if inputs is not None else None,
+        )
+        response = self._call("Read", request)
+        return ReadResponse(
+            id=response.id,
+            outputs=_decode(response.properties),
+            inputs=_decode(response.inputs) if response.HasField("inputs") else None,
+        )
+
+    def update(
+        self,
+        id: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        preview: bool = False,
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        request = provider_pb2.UpdateRequest(
+            id=id,
+            urn=urn,
+            olds=_encode(olds),
+            news=_encode(news),
+            preview=preview,
+            old_inputs=_encode(old_inputs or {}),
+        )
+        return _decode(self._call("Update", request).properties)
+
+    def delete(
+        self,
+        id: str,
+        urn: str,
+        properties: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> None:
+        request = provider_pb2.DeleteRequest(
+            id=id, urn=urn, properties=_encode(properties), old_inputs=_encode(old_inputs or {})
+        )
+        self._call("Delete", request)
+
+    def _call(self, method: str, request: Any) -> Any:
+        if self._stub is None:
+            raise RuntimeError("the plugin is not running: call start() (or use `with`) first")
+        if method != "Configure" and not self._configured:
+            raise RuntimeError(
+                f"{method} before Configure: the plugin configures each provider once, on first "
+                "use, so call configure() first (with an empty mapping if there is no config)"
+            )
+        try:
+            return getattr(self._stub, method)(request, timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.RpcError as error:
+            raise ProviderCallError(method, error.code(), error.details() or "") from None
+
+
+def _encode(properties: Mapping[str, Any]) -> struct_pb2.Struct:
+    plain = reveal(dict(properties))
+    # serialize_properties is a coroutine; a private loop keeps it away from any running loop
+    # (set_mocks runs resource registrations on an event loop of its own).
+    loop = asyncio.new_event_loop()
+    try:
+        struct: struct_pb2.Struct = loop.run_until_complete(rpc.serialize_properties(plain, {}))
+    finally:
+        loop.close()
+    return struct
+
+
+def _decode(struct: struct_pb2.Struct) -> dict[str, Any]:
+    decoded = rpc.deserialize_properties(struct, keep_unknowns=True)
+    return dict(reveal(decoded))
+
+
+def _last_line(details: str) -> str:
+    lines = [line.strip() for line in details.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

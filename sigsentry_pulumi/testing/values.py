@@ -1,0 +1,94 @@
+"""Property values as the engine handles them: secret marks, the SDK's secret wrappers, unknowns.
+
+Three spellings of "secret" meet here:
+
+* :class:`Secret`, this package's public mark (config values, stack outputs, state read-back);
+* the SDK's RPC wrapper ``{"4dabf1...": "1b4706...", "value": ...}`` that
+  ``pulumi.runtime.set_mocks`` hands to ``Mocks.new_resource`` for secret inputs
+  (``__provider`` included);
+* plaintext, which is what the provider plugin must receive: it answers ``acceptSecrets=False``, so
+  the real engine strips every mark before each call.
+
+Unknowns (values not known during a preview) are ``pulumi.output.Unknown`` instances, exactly what
+the plugin decodes the engine's unknown sentinel into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+__all__ = ["Secret", "contains_secret", "contains_unknown", "is_unknown", "reveal"]
+
+_REDACTED = "[secret]"
+
+
+class Secret:
+    """A secret value: a config value, a stack output or a stored property.
+
+    ``repr`` and ``str`` never show the value, and it cannot be pickled, so it cannot leak through
+    logs, error messages or serialised test artefacts. Read it with ``.value``.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return _REDACTED
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and bool(self.value == other.value)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable payloads: equality only
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Secret values cannot be pickled: read `.value` explicitly if you must")
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value that is not known yet (a preview placeholder)."""
+    return isinstance(value, Unknown)
+
+
+def reveal(value: Any) -> Any:
+    """Return ``value`` with every secret mark removed, recursively (what the plugin receives)."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if rpc.is_rpc_secret(value):
+        return reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, Mapping):
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [reveal(item) for item in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    """True when ``value`` holds a secret mark anywhere inside it."""
+    if isinstance(value, Secret) or rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_secret(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_secret(item) for item in value)
+    return False
+
+
+def contains_unknown(value: Any) -> bool:
+    """True when ``value`` holds an unknown anywhere inside it."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, Secret):
+        return contains_unknown(value.value)
+    if isinstance(value, Mapping):
+        return any(contains_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(item) for item in value)
+    return False
