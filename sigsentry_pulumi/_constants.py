@@ -1,0 +1,35 @@
+"""Every default and fixed name the client and the provider share, in one place."""
+
+from typing import Final
+
+DEFAULT_API_URL: Final = "https://api.sigsentry.com"
+DEFAULT_TIMEOUT: Final = 30.0
+"""Seconds allowed for each HTTP request (connect, read, write and pool)."""
+DEFAULT_MAX_RETRIES: Final = 3
+"""Retries after the first attempt, so at most four attempts per call."""
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+MAX_RETRY_AFTER: Final = 60.0
+"""A server's Retry-After is honoured up to this many seconds, never longer."""
+RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+
+LIST_PAGE_LIMIT: Final = 500
+"""The largest page the list endpoint serves: a refresh walks as few pages as possible."""
+
+LOG_SOURCES_PATH: Final = "/v1/config/log-sources"
+
+LOG_SOURCE_TYPES: Final = ("cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging")
+
+RESOURCE_MODULE: Final = "sigsentry"
+RESOURCE_NAME: Final = "LogSource"
+RESOURCE_TYPE: Final = f"pulumi-python:dynamic/{RESOURCE_MODULE}:{RESOURCE_NAME}"
+
+# Stack configuration keys read by the provider, and their environment fallbacks.
+CONFIG_API_KEY: Final = "sigsentry:apiKey"
+CONFIG_API_URL: Final = "sigsentry:apiUrl"
+CONFIG_PROJECT_ID: Final = "sigsentry:projectId"
+CONFIG_TIMEOUT: Final = "sigsentry:timeout"
+CONFIG_MAX_RETRIES: Final = "sigsentry:maxRetries"
+ENV_API_KEY: Final = "SIGSENTRY_API_KEY"
+ENV_API_URL: Final = "SIGSENTRY_API_URL"
+ENV_PROJECT_ID: Final = "SIGSENTRY_PROJECT_ID"

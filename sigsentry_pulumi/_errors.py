@@ -1,0 +1,203 @@
+"""The exceptions this package raises, all under one base class.
+
+```
+SigSentryError                      anything this package raises on purpose
+ ├── ConfigurationError             a setting is missing or malformed (names it and how to set it)
+ ├── APIConnectionError             the request got no answer, even after the retries
+ │    └── APITimeoutError           ... because it timed out
+ ├── APIStatusError                 the API answered with an error envelope
+ │    ├── BadRequestError           400 VALIDATION_ERROR
+ │    ├── AuthenticationError       401 UNAUTHORIZED
+ │    ├── PermissionDeniedError     403 FORBIDDEN
+ │    │    └── QuotaExceededError   403 QUOTA_EXCEEDED
+ │    ├── NotFoundError             404 NOT_FOUND
+ │    ├── ConflictError             409 IDEMPOTENCY_CONFLICT
+ │    ├── RateLimitError            429 RATE_LIMITED
+ │    └── InternalServerError       500 and above
+ ├── VerificationFailedError        the test call answered `ok: false`
+ └── LogSourceGoneError             an update met a source deleted outside Pulumi
+```
+
+`error_for_status` is the one place that maps a status and error code to a class. Every
+message here is built from text that holds no secret, and the client scrubs the API key and any
+credential value out of server-supplied text before it reaches an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "LogSourceGoneError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "SigSentryError",
+    "VerificationFailedError",
+    "error_for_status",
+]
+
+
+class SigSentryError(Exception):
+    """Base class of every exception this package raises on purpose."""
+
+
+class ConfigurationError(SigSentryError):
+    """A setting is missing or malformed; the message names it and how to set it."""
+
+
+class APIConnectionError(SigSentryError):
+    """The request got no HTTP answer (refused, reset, dropped), even after retrying."""
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out, even after retrying."""
+
+
+class APIStatusError(SigSentryError):
+    """The API answered with an error envelope. Carries what the server said, never a secret."""
+
+    hint: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str,
+        request_id: str | None = None,
+        details: Sequence[Mapping[str, str]] = (),
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.details = [dict(d) for d in details]
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = f"SigSentry API error {self.status} {self.code}: {self.message}"
+        problems = [
+            f"{d.get('field', '?')}: {d.get('issue', '?')}"
+            for d in self.details
+            if isinstance(d, Mapping)
+        ]
+        if problems:
+            text += " (" + "; ".join(problems) + ")"
+        if self.hint:
+            text += f". {self.hint}"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, code={self.code!r}, "
+            f"message={self.message!r}, request_id={self.request_id!r})"
+        )
+
+
+class BadRequestError(APIStatusError):
+    hint = "Fix the field named above; `pulumi preview` runs the same checks offline"
+
+
+class AuthenticationError(APIStatusError):
+    hint = (
+        "Check the API key: `pulumi config set --secret sigsentry:apiKey <key>` "
+        "or the SIGSENTRY_API_KEY environment variable"
+    )
+
+
+class PermissionDeniedError(APIStatusError):
+    hint = (
+        "The API key needs config:read and config:write, and sigsentry:projectId (or a "
+        "resource's project_id) must name a project the key may act on"
+    )
+
+
+class QuotaExceededError(PermissionDeniedError):
+    hint = (
+        "The plan's logSourcesPerProject quota is reached: delete unused sources or raise the plan"
+    )
+
+
+class NotFoundError(APIStatusError):
+    hint = "The log source does not exist in this tenant and project"
+
+
+class ConflictError(APIStatusError):
+    hint = "An Idempotency-Key was reused with a different body: retry the operation"
+
+
+class RateLimitError(APIStatusError):
+    hint = "Rate limited even after waiting and retrying: lower parallelism or retry later"
+
+
+class InternalServerError(APIStatusError):
+    hint = "SigSentry had a server fault even after retrying: retry later"
+
+
+class VerificationFailedError(SigSentryError):
+    """The test call answered `ok: false`: SigSentry could not use the credentials."""
+
+    def __init__(self, log_source_id: str, reason: str) -> None:
+        self.log_source_id = log_source_id
+        self.reason = reason
+        super().__init__(
+            f"SigSentry could not verify log source {log_source_id}: {reason}. "
+            "Fix the credentials or sources, or set verify=False to skip the check"
+        )
+
+
+class LogSourceGoneError(SigSentryError):
+    """An update found that the log source no longer exists."""
+
+    def __init__(self, log_source_id: str) -> None:
+        self.log_source_id = log_source_id
+        super().__init__(
+            f"Log source {log_source_id} was deleted outside Pulumi. Run `pulumi refresh` "
+            "to drop it from the stack, then `pulumi up` to create it again"
+        )
+
+
+_BY_CODE: dict[str, type[APIStatusError]] = {
+    "QUOTA_EXCEEDED": QuotaExceededError,
+}
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    request_id: str | None = None,
+    details: Sequence[Mapping[str, str]] = (),
+) -> APIStatusError:
+    """Build the exception for an error response: the code picks first, then the status."""
+    cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
+    if cls is None:
+        cls = InternalServerError if status >= 500 else APIStatusError
+    return cls(message, status=status, code=code, request_id=request_id, details=details)

@@ -1,0 +1,110 @@
+"""When to retry a request, how long to wait, and the pause a 429 puts on every thread.
+
+The decision and the wait are small pure functions so that a table of cases can test them:
+GET, PUT and DELETE are retried on 429, 500, 502, 503, 504 and on connection or read errors;
+a POST only when it carries an Idempotency-Key (the server then answers a repeat with the first
+response instead of creating a second source). The wait honours `Retry-After` up to
+`MAX_RETRY_AFTER` seconds, else backs off exponentially with full jitter.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY, RETRYABLE_STATUSES
+
+__all__ = ["PauseGate", "is_retryable_error", "may_retry", "retry_delay"]
+
+_ALWAYS_RETRYABLE_METHODS = frozenset({"GET", "PUT", "DELETE"})
+
+# An error after which the request may or may not have reached the server: safe to repeat only
+# for a request whose repetition changes nothing (see may_retry).
+_RETRYABLE_ERRORS: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.ReadTimeout,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.PoolTimeout,
+)
+
+
+def may_retry(method: str, *, has_idempotency_key: bool) -> bool:
+    """Whether repeating this request is harmless."""
+    return method.upper() in _ALWAYS_RETRYABLE_METHODS or (
+        method.upper() == "POST" and has_idempotency_key
+    )
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in RETRYABLE_STATUSES
+
+
+def is_retryable_error(error: Exception) -> bool:
+    return isinstance(error, _RETRYABLE_ERRORS)
+
+
+def retry_delay(
+    attempt: int,
+    retry_after: str | None = None,
+    *,
+    random: Callable[[], float],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> float:
+    """Seconds to wait before retry number `attempt` (0 for the first retry)."""
+    honoured = parse_retry_after(retry_after, now=now)
+    if honoured is not None:
+        return min(honoured, MAX_RETRY_AFTER)
+    ceiling = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0**attempt)
+    return random() * ceiling
+
+
+def parse_retry_after(
+    value: str | None, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or garbled."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now()).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+class PauseGate:
+    """Holds back every thread of one client until a rate-limit pause has passed."""
+
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def pause_for(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - self._clock())
+
+    def wait(self) -> None:
+        """Sleep until no pause is in force (a pause set meanwhile extends the wait)."""
+        while (left := self.remaining()) > 0:
+            self._sleep(left)

@@ -1,0 +1,133 @@
+"""Process-wide state, kept here and never on a provider object (which is pickled into state).
+
+One plugin process serves every LogSource of a deployment from up to four gRPC threads. They
+share, through this module:
+
+* one `httpx.Client`, created on first use (a new one after a fork);
+* the settings the provider's `configure` read, and one `SigSentryClient` per distinct
+  settings (so a 429 pauses every thread using that key);
+* the single-flight list walk that lets a refresh of N sources cost about ceil(N/500) list
+  requests instead of one walk per source.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._config import ClientSettings, ConfigGetter, resolve_settings
+from ._constants import CONFIG_PROJECT_ID, ENV_PROJECT_ID
+from ._errors import ConfigurationError
+from ._listing import SharedListing
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import SigSentryClient
+
+__all__ = [
+    "USER_AGENT",
+    "client_for",
+    "configure_provider",
+    "listing",
+    "provider_client",
+    "provider_project_id",
+    "provider_settings",
+    "reset",
+    "shared_http_client",
+]
+
+USER_AGENT = f"sigsentry-pulumi/{__version__}"
+
+_lock = threading.Lock()
+_http: httpx.Client | None = None
+_http_pid: int | None = None
+_provider_settings: ClientSettings | None = None
+_provider_error: ConfigurationError | None = None
+_provider_project: str | None = None
+_configured = False
+_clients: dict[ClientSettings, SigSentryClient] = {}
+
+listing = SharedListing()
+"""The shared list walk; writes made through the provider invalidate it."""
+
+
+def shared_http_client() -> httpx.Client:
+    """The process's one HTTP client (connection pool, TLS context), created on first use."""
+    global _http, _http_pid
+    with _lock:
+        if _http is None or _http_pid != os.getpid():
+            # a forked child must not share the parent's sockets
+            _http = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+            _http_pid = os.getpid()
+        return _http
+
+
+def configure_provider(config: ConfigGetter) -> None:
+    """Resolve and record the provider's settings from stack config (and the environment).
+
+    A bad or missing setting is recorded, not raised: `check` and `diff` work offline without
+    an API key, and the first call that needs the API raises the recorded error.
+    """
+    global _provider_settings, _provider_error, _provider_project, _configured
+    try:
+        settings: ClientSettings | None = resolve_settings(config)
+        error: ConfigurationError | None = None
+    except ConfigurationError as problem:
+        settings, error = None, problem
+    project = settings.project_id if settings else _project_only(config)
+    with _lock:
+        _provider_settings, _provider_error = settings, error
+        _provider_project, _configured = project, True
+
+
+def provider_settings() -> ClientSettings:
+    """The configured settings; without a `configure` call, the environment's (or an error)."""
+    with _lock:
+        settings, error, configured = _provider_settings, _provider_error, _configured
+    if error is not None:
+        raise error
+    return settings if settings is not None and configured else resolve_settings(None)
+
+
+def provider_project_id() -> str | None:
+    """The project `sigsentry:projectId` (or SIGSENTRY_PROJECT_ID) names, if any."""
+    with _lock:
+        if _configured:
+            return _provider_project
+    return _project_only(None)
+
+
+def _project_only(config: ConfigGetter | None) -> str | None:
+    value = config(CONFIG_PROJECT_ID) if config else None
+    if not isinstance(value, str) or not value.strip():
+        value = os.environ.get(ENV_PROJECT_ID, "")
+    return value.strip() or None
+
+
+def client_for(settings: ClientSettings) -> SigSentryClient:
+    """The process's client for `settings`, shared by every thread that uses them."""
+    from ._client import SigSentryClient
+
+    with _lock:
+        client = _clients.get(settings)
+        if client is None:
+            client = SigSentryClient.from_settings(settings)
+            _clients[settings] = client
+    return client
+
+
+def provider_client() -> SigSentryClient:
+    return client_for(provider_settings())
+
+
+def reset() -> None:
+    """Forget settings, clients and the list walk (tests use it to start from nothing)."""
+    global _provider_settings, _provider_error, _provider_project, _configured
+    with _lock:
+        _provider_settings, _provider_error, _provider_project = None, None, None
+        _configured = False
+        _clients.clear()
+    listing.invalidate()

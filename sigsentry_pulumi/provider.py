@@ -1,0 +1,237 @@
+"""`LogSourceProvider`: the dynamic provider the Pulumi engine drives for every `LogSource`.
+
+The engine runs it inside the `python -m pulumi.dynamic` plugin: one process per deployment, up
+to four calls at once, one provider object per distinct pickled `__provider`. The object is
+pickled into the stack's state by reference (`sigsentry_pulumi.provider.LogSourceProvider`,
+about 130 base64 characters), so it holds nothing: no client, no lock, no secret. What the
+process shares (HTTP client, settings, the list walk) lives in `_runtime`.
+
+The engine strips secret marks before each call (the plugin answers `acceptSecrets=False`), so
+credentials arrive here as plaintext, and it re-marks `credentials` secret in every output
+because `LogSource` lists it in `additional_secret_outputs`. Nothing here prints or logs a
+value.
+
+What each operation does:
+
+* `check`: offline validation (`_models.validate_inputs`), defaults `isActive=True` and
+  `verify=False`; a value a preview does not know yet is skipped.
+* `diff`: old outputs against new inputs; `type` or `projectId` changing means replacement; an
+  unknown counts as a change. A `projectId` the program does not set is compared through
+  `sigsentry:projectId`, and not at all when that is unset too.
+* `create`: one POST (one Idempotency-Key across its retries), a PUT when `isActive` is false,
+  the test call when `verify` is true; if a step after the POST fails, the new source is deleted
+  before the error is raised.
+* `update`: one PUT with only the changed fields (never `type`), then the test call when
+  `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
+* `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`.
+* `delete`: one DELETE; a source already gone counts as deleted.
+
+Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
+those a Read with no properties and fails with KeyError '__provider' before this code runs;
+use `LogSource.get` to read an existing source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import _runtime
+from ._client import SigSentryClient, redact
+from ._errors import LogSourceGoneError, NotFoundError, SigSentryError, VerificationFailedError
+from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
+
+__all__ = ["LogSourceProvider"]
+
+REPLACE_KEYS: Final = ("type", "projectId")
+COMPARED_KEYS: Final = ("type", "name", "credentials", "sources", "isActive", "verify")
+DEFAULTS: Final[Mapping[str, bool]] = {"isActive": True, "verify": False}
+
+
+class LogSourceProvider(ResourceProvider):
+    """CRUD for SigSentry log sources. Takes no arguments and keeps no state of its own."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        _runtime.configure_provider(req.config.get)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = {key: value for key, value in news.items() if value is not None}
+        for key, default in DEFAULTS.items():
+            inputs.setdefault(key, default)
+        failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(inputs)]
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in COMPARED_KEYS if _differs(olds.get(key), _input(news, key))]
+        if _project_differs(olds.get("projectId"), news.get("projectId")):
+            changed.append("projectId")
+        replaces = [key for key in changed if key in REPLACE_KEYS]
+        return DiffResult(changes=bool(changed), replaces=replaces)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = _runtime.provider_client()
+        project = props.get("projectId") or client.project_id
+        record = client.create_log_source(
+            type=props["type"],
+            name=props["name"],
+            credentials=props["credentials"],
+            sources=props["sources"],
+            project_id=project,
+        )
+        _runtime.listing.invalidate()
+        project = record.project_id or project
+        try:
+            if _input(props, "isActive") is False:
+                client.update_log_source(record.id, is_active=False, project_id=project)
+            if _input(props, "verify"):
+                _verify(client, record.id, project, props["credentials"])
+        except Exception as error:
+            _roll_back(client, record.id, project, error)
+            raise
+        return CreateResult(record.id, _outputs(props, record, project))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        client = _runtime.provider_client()
+        project = olds.get("projectId") or news.get("projectId") or client.project_id
+        changes = {
+            key: news.get(key)
+            for key in ("name", "sources", "credentials")
+            if news.get(key) != olds.get(key)
+        }
+        if _input(news, "isActive") != olds.get("isActive"):
+            changes["is_active"] = _input(news, "isActive")
+        if changes:
+            try:
+                client.update_log_source(id_, project_id=project, **changes)
+            except NotFoundError:
+                raise LogSourceGoneError(id_) from None
+            finally:
+                _runtime.listing.invalidate()
+        if _input(news, "verify"):
+            try:
+                _verify(client, id_, project, news.get("credentials") or {})
+            except NotFoundError:
+                raise LogSourceGoneError(id_) from None
+        outputs = _echo(news)
+        for key in ("projectId", "tenantId", "createdAt"):
+            if olds.get(key) is not None:
+                outputs[key] = olds[key]
+        return UpdateResult(outputs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        client = _runtime.provider_client()
+        project = props.get("projectId") or client.project_id
+        record = _runtime.listing.find(client, id_, project)
+        if record is None:
+            return ReadResult(None, {})
+        live = {
+            "type": record.type,
+            "name": record.name,
+            "sources": list(record.sources),
+            "isActive": record.is_active,
+            "verify": bool(props.get("verify", False)),
+        }
+        if isinstance(props.get("credentials"), Mapping):
+            live["credentials"] = props["credentials"]  # the API never returns them
+        project = record.project_id or project
+        if project:
+            live["projectId"] = project
+        outputs = dict(live)
+        outputs["tenantId"] = record.tenant_id
+        if record.created_at:
+            outputs["createdAt"] = record.created_at
+        return ReadResult(id_, outputs, live)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        client = _runtime.provider_client()
+        try:
+            client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
+        except NotFoundError:
+            pass  # already gone: the goal of a delete
+        finally:
+            _runtime.listing.invalidate()
+
+
+def _input(inputs: Mapping[str, Any], key: str) -> Any:
+    value = inputs.get(key)
+    return DEFAULTS.get(key) if value is None else value
+
+
+def _differs(old: Any, new: Any) -> bool:
+    return _contains_unknown(new) or old != new
+
+
+def _contains_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_contains_unknown(v) for v in value)
+    return False
+
+
+def _project_differs(old: Any, new: Any) -> bool:
+    if new is None:
+        # Not set on the resource: the provider's project decides, and without one the key's
+        # own project does, which the recorded projectId already is.
+        configured = _runtime.provider_project_id()
+        return configured is not None and old is not None and configured != old
+    return _differs(old, new)
+
+
+def _verify(
+    client: SigSentryClient, log_source_id: str, project: str | None, credentials: Any
+) -> None:
+    result = client.test_log_source(log_source_id, project_id=project)
+    if not result.ok:
+        secrets = [v for v in credentials.values() if isinstance(v, str)]
+        reason = redact(result.message or "no reason given", secrets)
+        raise VerificationFailedError(log_source_id, reason)
+
+
+def _roll_back(
+    client: SigSentryClient, log_source_id: str, project: str | None, cause: Exception
+) -> None:
+    """Delete the source a failed create made, so that the failure leaves nothing behind."""
+    try:
+        client.delete_log_source(log_source_id, project_id=project)
+    except NotFoundError:
+        pass
+    except SigSentryError as error:
+        raise SigSentryError(
+            f"{cause}. The log source {log_source_id} created before that failure could not "
+            f"be deleted ({error}); delete it in SigSentry before retrying"
+        ) from cause
+    finally:
+        _runtime.listing.invalidate()
+
+
+def _echo(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    outputs = {k: v for k, v in inputs.items() if k != PROVIDER_KEY and v is not None}
+    for key, default in DEFAULTS.items():
+        outputs.setdefault(key, default)
+    return outputs
+
+
+def _outputs(
+    inputs: Mapping[str, Any], record: LogSourceRecord, project: str | None
+) -> dict[str, Any]:
+    outputs = _echo(inputs)
+    outputs["tenantId"] = record.tenant_id
+    if project:
+        outputs["projectId"] = project
+    if record.created_at:
+        outputs["createdAt"] = record.created_at
+    return outputs
