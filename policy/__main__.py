@@ -1,0 +1,17 @@
+"""Serve the `sigsentry-guardrails` policy pack.
+
+`pulumi preview --policy-pack policy/` runs this file (through `python -m pulumi.policy`, from this
+directory). `PolicyPack(...)` starts the Analyzer gRPC server, prints its port on stdout and serves
+until the engine stops the process. The policies themselves live in `sigsentry_guardrails.py`.
+"""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+from sigsentry_guardrails import PACK_NAME, POLICIES
+
+PolicyPack(
+    name=PACK_NAME,
+    policies=POLICIES,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    description="Guardrails for SigSentry log sources managed with sigsentry-pulumi.",
+    display_name="SigSentry guardrails",
+)
