@@ -1,0 +1,120 @@
+"""Fault injection for tests of client resilience; off until a spec is installed.
+
+A spec is a list of rules consulted in order for every request outside `/_admin` and `/healthz`;
+the first rule that fires decides the request's fault::
+
+    {"seed": 7,                                   # optional: reproducible probabilities
+     "rules": [
+       {"method": "POST", "path": "/v1/config/log-sources", "sequence": ["503", "drop", "ok"]},
+       {"path": "/v1/config/log-sources/*", "fault": "500", "probability": 0.2},
+       {"fault": "slow", "delaySeconds": 1.5, "times": 3},
+       {"fault": "429", "retryAfter": 2}
+     ]}
+
+Rule fields: `method` (default `*`) and `path` (a glob, `*` also crosses `/`; default `*`) select
+requests; then exactly one of `fault` (fires with `probability`, default 1) or `sequence` (one entry
+per matching request, in order; the rule stops matching when the sequence is used up). `times`
+caps how often a rule fires. Faults: `429` (RATE_LIMITED with `Retry-After: retryAfter`, default 1),
+`500` (INTERNAL_ERROR), `503` (SERVICE_UNAVAILABLE with `Retry-After`), `slow` (wait
+`delaySeconds`, default 2, then answer normally), `drop` (handle the request, commit its write,
+then close the connection without answering), and `ok` (no fault; useful inside a sequence).
+Faults 429/500/503 answer before the request is authenticated or executed: nothing is written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FaultKind = Literal["429", "500", "503", "slow", "drop", "ok"]
+
+
+class FaultRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = "*"
+    path: str = "*"
+    fault: FaultKind | None = None
+    sequence: list[FaultKind] | None = None
+    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    times: Annotated[int, Field(ge=1)] | None = None
+    retryAfter: Annotated[int, Field(ge=0, le=3600)] = 1
+    delaySeconds: Annotated[float, Field(ge=0, le=120)] = 2.0
+
+    @model_validator(mode="after")
+    def _one_action(self) -> FaultRule:
+        if (self.fault is None) == (self.sequence is None):
+            raise ValueError("give exactly one of fault or sequence")
+        if self.sequence is not None and self.probability != 1.0:
+            raise ValueError("probability applies to fault, not to sequence")
+        return self
+
+
+class FaultSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int | None = None
+    rules: list[FaultRule] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: FaultKind
+    retry_after: int
+    delay_seconds: float
+
+
+class _RuleState:
+    def __init__(self, rule: FaultRule) -> None:
+        self.rule = rule
+        self.fired = 0
+        self.position = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        rule = self.rule
+        if rule.times is not None and self.fired >= rule.times:
+            return False
+        if rule.sequence is not None and self.position >= len(rule.sequence):
+            return False
+        method_ok = rule.method == "*" or rule.method.upper() == method.upper()
+        return method_ok and fnmatch.fnmatchcase(path, rule.path)
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[_RuleState] = []
+        self._random = random.Random()
+        self.spec = FaultSpec()
+
+    def install(self, spec: FaultSpec) -> None:
+        with self._lock:
+            self.spec = spec
+            self._rules = [_RuleState(rule) for rule in spec.rules]
+            self._random = random.Random(spec.seed)
+
+    def clear(self) -> None:
+        self.install(FaultSpec())
+
+    def decide(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for state in self._rules:
+                if not state.matches(method, path):
+                    continue
+                rule = state.rule
+                if rule.sequence is not None:
+                    kind = rule.sequence[state.position]
+                    state.position += 1
+                elif self._random.random() < rule.probability:
+                    assert rule.fault is not None
+                    kind = rule.fault
+                else:
+                    continue
+                state.fired += 1
+                return None if kind == "ok" else Fault(kind, rule.retryAfter, rule.delaySeconds)
+        return None

@@ -1,0 +1,335 @@
+"""Request validation and the JSON shapes of the API (pydantic models, also the OpenAPI schemas).
+
+`parse_create` and `parse_update` turn a decoded JSON body into a typed request or raise
+`ValidationFailed` whose details name each bad field the way clients spell it
+(`credentials.apiKey`, `sources[2]`). Structural rules live in the pydantic models; the rules that
+depend on the log-source type (credential keys, `host` URLs, the service-account JSON) are checked
+by `check_credentials`, because a PUT validates them against the stored source's type.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import FieldIssue, ValidationFailed
+
+LogSourceType = Literal["cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging"]
+LOG_SOURCE_TYPES: tuple[str, ...] = get_args(LogSourceType)
+
+MAX_NAME_LENGTH = 255
+MAX_SOURCES = 100
+MAX_SOURCE_LENGTH = 1024
+
+# required and optional credential keys per type; elastic's two auth forms are checked apart
+CREDENTIAL_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "cloudwatch": (frozenset({"accessKeyId", "secretAccessKey"}), frozenset({"sessionToken"})),
+    "datadog": (frozenset({"apiKey", "appKey"}), frozenset()),
+    "loki": (frozenset({"host"}), frozenset({"apiKey", "orgId"})),
+    "splunk": (frozenset({"host", "token"}), frozenset()),
+    "elastic": (frozenset({"host"}), frozenset({"username", "password", "apiKey"})),
+    "gcp_logging": (frozenset({"serviceAccountJson"}), frozenset()),
+}
+SERVICE_ACCOUNT_FIELDS = ("type", "project_id", "client_email", "private_key")
+
+Name = Annotated[
+    str,
+    Field(
+        pattern=r"\S",
+        description="1-255 characters after trimming surrounding whitespace; need not be unique",
+        examples=["prod-cloudwatch"],
+    ),
+]
+SourceEntry = Annotated[str, Field(min_length=1, max_length=MAX_SOURCE_LENGTH)]
+Sources = Annotated[
+    list[SourceEntry],
+    Field(
+        min_length=1,
+        max_length=MAX_SOURCES,
+        description="1-100 distinct log groups, indexes or selectors",
+        examples=[["/aws/lambda/checkout-api"]],
+    ),
+]
+Credentials = Annotated[
+    dict[str, Annotated[str, Field(min_length=1)]],
+    Field(
+        description="write-only; keys depend on `type` (see the API contract)",
+        examples=[{"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI"}],
+    ),
+]
+
+
+class CreateLogSourceRequest(BaseModel):
+    """Body of POST /v1/config/log-sources."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    type: LogSourceType
+    name: Name
+    credentials: Credentials
+    sources: Sources
+
+
+class UpdateLogSourceRequest(BaseModel):
+    """Body of PUT /v1/config/log-sources/{id}; every field optional, `type` is not allowed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Name | None = None
+    credentials: Credentials | None = None
+    sources: Sources | None = None
+    isActive: bool | None = None
+
+
+# response shapes (documentation and OpenAPI; the backend builds plain dicts of the same shape)
+
+
+class LogSourceRecord(BaseModel):
+    id: Annotated[
+        str, Field(pattern=r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    ]
+    tenantId: str
+    projectId: str
+    type: LogSourceType
+    name: str
+    sources: list[str]
+    isActive: bool
+    createdAt: Annotated[str, Field(description="UTC, e.g. 2026-04-25T14:30:12Z")]
+    updatedAt: str
+
+
+class CreatedEnvelope(BaseModel):
+    success: Literal[True]
+    data: LogSourceRecord
+
+
+class ListEnvelope(BaseModel):
+    success: Literal[True]
+    data: list[LogSourceRecord]
+    nextCursor: str | None
+
+
+class Updated(BaseModel):
+    updated: Literal[True]
+
+
+class UpdatedEnvelope(BaseModel):
+    success: Literal[True]
+    data: Updated
+
+
+class Deleted(BaseModel):
+    deleted: Literal[True]
+
+
+class DeletedEnvelope(BaseModel):
+    success: Literal[True]
+    data: Deleted
+
+
+class TestResult(BaseModel):
+    ok: bool
+    message: str
+    sample: list[str] | None = Field(default=None, description="present when ok is true")
+
+
+class TestEnvelope(BaseModel):
+    success: Literal[True]
+    data: TestResult
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    issue: str
+
+
+class ErrorBody(BaseModel):
+    code: Literal[
+        "VALIDATION_ERROR",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "QUOTA_EXCEEDED",
+        "NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
+        "IDEMPOTENCY_CONFLICT",
+        "RATE_LIMITED",
+        "INTERNAL_ERROR",
+        "SERVICE_UNAVAILABLE",
+    ]
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    success: Literal[False]
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+# parsing
+
+
+def parse_create(body: object) -> CreateLogSourceRequest:
+    mapping = _require_object(body)
+    try:
+        request = CreateLogSourceRequest.model_validate(mapping)
+    except ValidationError as exc:
+        raise ValidationFailed("request body failed validation", _issues(exc)) from None
+    issues = _check_name(request.name) + _check_sources(request.sources)
+    issues += check_credentials(request.type, request.credentials)
+    if issues:
+        raise ValidationFailed("request body failed validation", issues)
+    return request
+
+
+def parse_update(body: object) -> UpdateLogSourceRequest:
+    """Structural checks only; the caller checks credentials against the stored type."""
+    mapping = _require_object(body)
+    issues: list[FieldIssue] = []
+    if "type" in mapping:
+        issues.append(
+            FieldIssue("type", "type is immutable; create a new log source for another platform")
+        )
+    rest = {k: v for k, v in mapping.items() if k != "type"}
+    try:
+        request = UpdateLogSourceRequest.model_validate(rest)
+    except ValidationError as exc:
+        raise ValidationFailed("request body failed validation", issues + _issues(exc)) from None
+    if request.name is not None:
+        issues += _check_name(request.name)
+    if request.sources is not None:
+        issues += _check_sources(request.sources)
+    if issues:
+        raise ValidationFailed("request body failed validation", issues)
+    return request
+
+
+def check_credentials(source_type: str, credentials: dict[str, str]) -> list[FieldIssue]:
+    """Per-type credential rules; issues name `credentials.<key>` and never quote a value."""
+    required, optional = CREDENTIAL_KEYS[source_type]
+    issues = [
+        FieldIssue(
+            f"credentials.{key}",
+            f"unknown credential key for type {source_type}; allowed: "
+            + ", ".join(sorted(required | optional)),
+        )
+        for key in sorted(credentials.keys() - required - optional)
+    ]
+    issues += [
+        FieldIssue(f"credentials.{key}", f"required for type {source_type}")
+        for key in sorted(required - credentials.keys())
+    ]
+    if source_type == "elastic":
+        issues += _check_elastic_auth(credentials)
+    if "host" in credentials and not _is_http_url(credentials["host"]):
+        issues.append(FieldIssue("credentials.host", "must be an absolute http:// or https:// URL"))
+    if "serviceAccountJson" in credentials:
+        issues += _check_service_account(credentials["serviceAccountJson"])
+    return issues
+
+
+def _require_object(body: object) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            "request body must be a JSON object", [FieldIssue("body", "must be a JSON object")]
+        )
+    return body
+
+
+def _check_name(name: str) -> list[FieldIssue]:
+    length = len(name.strip())
+    if 1 <= length <= MAX_NAME_LENGTH:
+        return []
+    return [FieldIssue("name", f"must be 1-{MAX_NAME_LENGTH} characters after trimming")]
+
+
+def _check_sources(sources: list[str]) -> list[FieldIssue]:
+    seen: set[str] = set()
+    issues = []
+    for index, entry in enumerate(sources):
+        if entry in seen:
+            issues.append(
+                FieldIssue(f"sources[{index}]", "duplicate entry; entries must be distinct")
+            )
+        seen.add(entry)
+    return issues
+
+
+def _check_elastic_auth(credentials: dict[str, str]) -> list[FieldIssue]:
+    has_user, has_password = "username" in credentials, "password" in credentials
+    has_api_key = "apiKey" in credentials
+    if has_api_key and (has_user or has_password):
+        return [
+            FieldIssue(
+                "credentials.apiKey",
+                "give either username and password, or apiKey, not both",
+            )
+        ]
+    if has_api_key or (has_user and has_password):
+        return []
+    if has_user:
+        return [FieldIssue("credentials.password", "required when username is given")]
+    if has_password:
+        return [FieldIssue("credentials.username", "required when password is given")]
+    return [FieldIssue("credentials", "elastic needs username and password, or apiKey")]
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(hostname) and value == value.strip()
+
+
+def _check_service_account(raw: str) -> list[FieldIssue]:
+    field = "credentials.serviceAccountJson"
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return [FieldIssue(field, "must be a service-account key file's JSON text")]
+    if not isinstance(parsed, dict):
+        return [FieldIssue(field, "must be a JSON object")]
+    missing = [
+        k for k in SERVICE_ACCOUNT_FIELDS if not isinstance(parsed.get(k), str) or not parsed[k]
+    ]
+    if missing:
+        return [FieldIssue(field, "missing or empty: " + ", ".join(missing))]
+    return []
+
+
+_ISSUE_TEXT = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "list_type": "must be an array",
+    "dict_type": "must be an object of strings",
+    "literal_error": "must be one of: " + ", ".join(LOG_SOURCE_TYPES),
+    "string_pattern_mismatch": "must not be empty or only whitespace",
+}
+
+
+def _issues(exc: ValidationError) -> list[FieldIssue]:
+    issues = []
+    for error in exc.errors(include_url=False, include_input=False):
+        loc = [part for part in error["loc"] if part != "[key]"]
+        issues.append(FieldIssue(_field_path(loc), _ISSUE_TEXT.get(error["type"], error["msg"])))
+    return issues
+
+
+def _field_path(loc: list[int | str]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "body"
