@@ -24,12 +24,8 @@ def emulator(tmp_path: Path) -> Iterator[Any]:
     """A fresh emulator process on a free loopback port, its database in this test's tmp_path."""
     from sigsentry_emulator.testing import EmulatorProcess
 
-    process = EmulatorProcess(db_path=tmp_path / "emulator" / "sigsentry.db")
-    process.start()
-    try:
+    with EmulatorProcess(db_path=tmp_path / "emulator" / "sigsentry.db") as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture
