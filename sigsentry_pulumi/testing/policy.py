@@ -136,6 +136,13 @@ class PolicyViolation:
     message: str
     urn: str | None
 
+    def __str__(self) -> str:
+        """One line, as the CLI's "Policy Violations" section prints it."""
+        where = self.urn.rsplit("::", 1)[-1] if self.urn else "stack"
+        return f"[{self.enforcement_level}]  {self.pack}  {self.policy} ({where}): " + _one_line(
+            self.message
+        )
+
 
 class PolicyViolationError(Exception):
     """A preview failed because at least one policy violation is mandatory.

@@ -376,3 +376,10 @@ def test_killing_the_caller_kills_the_pack(tmp_path):
     finally:
         if caller.poll() is None:
             caller.kill()
+
+
+def test_a_violation_prints_on_one_line_with_level_pack_policy_and_resource():
+    [violation] = run([bad_stack()[0]])
+    line = str(violation)
+    assert line.startswith("[mandatory]  sigsentry-guardrails  https-hosts (insecure-loki): ")
+    assert "\n" not in line and "credentials.host uses plain http://" in line
