@@ -90,7 +90,9 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[Problem]:
     problems += _type(source_type)
     problems += _name(inputs.get("name"))
     problems += _sources(inputs.get("sources"))
-    known_type = source_type if source_type in CREDENTIAL_RULES else None
+    known_type = (
+        source_type if isinstance(source_type, str) and source_type in CREDENTIAL_RULES else None
+    )
     problems += _credentials(inputs.get("credentials"), known_type)
     for flag in ("isActive", "verify"):
         problems += _boolean(flag, inputs.get(flag))

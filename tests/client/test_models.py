@@ -1,0 +1,262 @@
+"""The offline validation `check` runs: each type's valid body and each way inputs can be wrong."""
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pulumi.output import Unknown
+
+from sigsentry_pulumi._models import LogSourceRecord, Problem, validate_inputs
+from sigsentry_pulumi.provider import LogSourceProvider
+
+SERVICE_ACCOUNT = json.dumps(
+    {
+        "type": "service_account",
+        "project_id": "acme-prod",
+        "client_email": "sigsentry@acme-prod.iam.gserviceaccount.com",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+    }
+)
+
+VALID_CREDENTIALS: dict[str, dict[str, str]] = {
+    "cloudwatch": {"accessKeyId": "AKIAEXAMPLE", "secretAccessKey": "wJalrEXAMPLEKEY"},
+    "datadog": {"apiKey": "dd-api-secret", "appKey": "dd-app-secret"},
+    "loki": {"host": "https://loki.example.com", "orgId": "tenant-1"},
+    "splunk": {"host": "https://splunk.example.com:8089", "token": "splunk-token-secret"},
+    "elastic": {"host": "https://es.example.com", "apiKey": "es-api-secret"},
+    "gcp_logging": {"serviceAccountJson": SERVICE_ACCOUNT},
+}
+
+
+def inputs(source_type: str = "cloudwatch", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": source_type,
+        "name": f"prod-{source_type}",
+        "credentials": dict(VALID_CREDENTIALS[source_type]),
+        "sources": ["/aws/lambda/checkout-api", "/aws/lambda/billing-worker"],
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def fields(problems: list[Problem]) -> list[str]:
+    return [p.field for p in problems]
+
+
+@pytest.mark.parametrize("source_type", sorted(VALID_CREDENTIALS))
+def test_each_types_valid_body_passes(source_type: str) -> None:
+    assert validate_inputs(inputs(source_type)) == []
+
+
+@pytest.mark.parametrize(
+    ("source_type", "credentials"),
+    [
+        ("cloudwatch", {**VALID_CREDENTIALS["cloudwatch"], "sessionToken": "tok"}),
+        ("loki", {"host": "http://loki.internal:3100"}),
+        ("loki", {"host": "https://loki.example.com", "apiKey": "k", "orgId": "o"}),
+        ("elastic", {"host": "https://es.example.com", "username": "u", "password": "p"}),
+    ],
+)
+def test_optional_credential_keys_and_auth_forms_pass(
+    source_type: str, credentials: dict[str, str]
+) -> None:
+    assert validate_inputs(inputs(source_type, credentials=credentials)) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"type": None}, "type", "required"),
+        ({"type": "kafka"}, "type", "cloudwatch, datadog"),
+        ({"name": None}, "name", "required"),
+        ({"name": "   "}, "name", "empty"),
+        ({"name": "x" * 256}, "name", "255"),
+        ({"name": 7}, "name", "string"),
+        ({"sources": None}, "sources", "required"),
+        ({"sources": []}, "sources", "at least one"),
+        ({"sources": "one"}, "sources", "list"),
+        ({"sources": [f"s{i}" for i in range(101)]}, "sources", "100"),
+        ({"sources": ["a", ""]}, "sources[1]", "non-empty"),
+        ({"sources": ["a", "x" * 1025]}, "sources[1]", "1024"),
+        ({"sources": ["a", "b", "a"]}, "sources[2]", "twice"),
+        ({"credentials": None}, "credentials", "accessKeyId, secretAccessKey"),
+        ({"credentials": "AKIA:secret"}, "credentials", "map"),
+        ({"isActive": "yes"}, "isActive", "true or false"),
+        ({"verify": 1}, "verify", "true or false"),
+        ({"projectId": ""}, "projectId", "prj_"),
+        ({"region": "us-east-1"}, "region", "unknown property"),
+    ],
+)
+def test_each_invalid_field_gives_one_failure_naming_it(
+    overrides: dict[str, Any], field: str, words: str
+) -> None:
+    body = inputs(**{k: v for k, v in overrides.items() if v is not None})
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key)
+    problems = validate_inputs(body)
+    assert fields(problems) == [field]
+    assert words in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("source_type", "credentials", "expected"),
+    [
+        ("cloudwatch", {"accessKeyId": "AKIA"}, ["credentials.secretAccessKey"]),
+        ("cloudwatch", {**VALID_CREDENTIALS["cloudwatch"], "region": "eu"}, ["credentials.region"]),
+        (
+            "cloudwatch",
+            {**VALID_CREDENTIALS["cloudwatch"], "sessionToken": ""},
+            ["credentials.sessionToken"],
+        ),
+        ("datadog", {"apiKey": "k"}, ["credentials.appKey"]),
+        ("datadog", {}, ["credentials.apiKey", "credentials.appKey"]),
+        ("loki", {"orgId": "o"}, ["credentials.host"]),
+        ("loki", {"host": "loki.example.com"}, ["credentials.host"]),
+        ("loki", {"host": "ftp://loki.example.com"}, ["credentials.host"]),
+        ("splunk", {"host": "https://s.example.com"}, ["credentials.token"]),
+        ("splunk", {"host": "/relative", "token": "t"}, ["credentials.host"]),
+        ("elastic", {"host": "https://es.example.com"}, ["credentials"]),
+        ("elastic", {"host": "https://es.example.com", "username": "u"}, ["credentials.password"]),
+        ("elastic", {"host": "https://es.example.com", "password": "p"}, ["credentials.username"]),
+        (
+            "elastic",
+            {"host": "https://es.example.com", "username": "u", "password": "p", "apiKey": "k"},
+            ["credentials.apiKey"],
+        ),
+        (
+            "elastic",
+            {"host": "https://es.example.com", "token": "t", "apiKey": "k"},
+            ["credentials.token"],
+        ),
+        ("gcp_logging", {"serviceAccountJson": "not json"}, ["credentials.serviceAccountJson"]),
+        ("gcp_logging", {"serviceAccountJson": "[1, 2]"}, ["credentials.serviceAccountJson"]),
+        (
+            "gcp_logging",
+            {"serviceAccountJson": json.dumps({"type": "service_account", "project_id": "p"})},
+            ["credentials.serviceAccountJson"],
+        ),
+        ("gcp_logging", {}, ["credentials.serviceAccountJson"]),
+    ],
+)
+def test_each_credential_fault_is_named_by_its_key(
+    source_type: str, credentials: dict[str, str], expected: list[str]
+) -> None:
+    problems = validate_inputs(inputs(source_type, credentials=credentials))
+    assert fields(problems) == expected
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    body = {"type": "datadog", "name": "", "sources": [], "credentials": {"apiKey": ""}}
+    assert fields(validate_inputs(body)) == [
+        "name",
+        "sources",
+        "credentials.apiKey",
+        "credentials.appKey",
+    ]
+
+
+def test_service_account_failure_names_missing_fields_not_values() -> None:
+    account = json.dumps({"type": "service_account", "private_key": "PRIVATE-KEY-MATERIAL"})
+    problems = validate_inputs(inputs("gcp_logging", credentials={"serviceAccountJson": account}))
+    assert "project_id, client_email" in problems[0].reason
+    assert "PRIVATE-KEY-MATERIAL" not in problems[0].reason
+
+
+def test_no_failure_quotes_a_credential_value() -> None:
+    secret = "wJalrXUtnFEMI-do-not-print"
+    body = inputs(
+        "loki", credentials={"host": secret, "apiKey": secret, "bogus": secret}, type="loki"
+    )
+    problems = validate_inputs(body)
+    assert problems
+    assert all(secret not in p.reason and secret not in p.field for p in problems)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"type": Unknown()},
+        {"name": Unknown()},
+        {"sources": Unknown()},
+        {"sources": ["/a", Unknown()]},
+        {"credentials": Unknown()},
+        {"credentials": {"accessKeyId": Unknown(), "secretAccessKey": Unknown()}},
+        {"isActive": Unknown(), "verify": Unknown(), "projectId": Unknown()},
+    ],
+)
+def test_values_unknown_in_preview_are_skipped(overrides: dict[str, Any]) -> None:
+    assert validate_inputs(inputs(**overrides)) == []
+
+
+def test_unknown_type_still_checks_what_it_can() -> None:
+    problems = validate_inputs(inputs(type=Unknown(), sources=[]))
+    assert fields(problems) == ["sources"]
+
+
+def test_record_parses_the_vendor_pages_post_response_without_project_or_updated_at() -> None:
+    record = LogSourceRecord.model_validate(
+        {
+            "id": "ls_a1b2c3d4-0000-4000-8000-000000000000",
+            "tenantId": "tnt_x1y2",
+            "type": "cloudwatch",
+            "name": "prod-cloudwatch",
+            "sources": ["/aws/lambda/checkout-api"],
+            "isActive": True,
+            "createdAt": "2026-04-25T14:30:12Z",
+        }
+    )
+    assert record.project_id is None and record.tenant_id == "tnt_x1y2"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(max_size=30) | st.integers(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+maybe_unknown = json_values | st.builds(Unknown)
+credential_maps = st.dictionaries(
+    st.sampled_from(
+        [
+            "accessKeyId",
+            "secretAccessKey",
+            "sessionToken",
+            "apiKey",
+            "appKey",
+            "host",
+            "orgId",
+            "token",
+            "username",
+            "password",
+            "serviceAccountJson",
+            "other",
+        ]
+    ),
+    st.text(max_size=40) | st.builds(Unknown) | st.integers() | st.just(SERVICE_ACCOUNT),
+    max_size=5,
+)
+any_inputs = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(sorted(VALID_CREDENTIALS)) | maybe_unknown,
+        "name": st.text(max_size=300) | maybe_unknown,
+        "credentials": credential_maps | maybe_unknown,
+        "sources": st.lists(st.text(max_size=20) | maybe_unknown, max_size=6) | maybe_unknown,
+        "isActive": maybe_unknown,
+        "verify": maybe_unknown,
+        "projectId": maybe_unknown,
+        "__provider": st.text(max_size=10),
+        "extra": json_values,
+    },
+)
+
+
+@given(any_inputs)
+def test_check_never_raises_it_returns_failures_or_none(news: dict[str, Any]) -> None:
+    result = LogSourceProvider().check({}, news)
+    assert all(isinstance(f.property, str) and f.reason for f in result.failures)
+    assert result.inputs["isActive"] is not None
