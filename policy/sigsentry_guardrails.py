@@ -308,7 +308,9 @@ max_sources = ResourceValidationPolicy(
 
 def _check_unique(args: StackValidationArgs, report: ReportViolation) -> None:
     first_by_key: dict[tuple[str, str], str] = {}
-    for resource in args.resources:
+    # The engine sends the stack's resources in no set order: sorting by URN makes the source
+    # kept as "first" (and so the one left unreported) the same on every run.
+    for resource in sorted(args.resources, key=lambda r: str(r.urn)):
         if resource.resource_type != LOG_SOURCE_TYPE:
             continue
         props = resource.props

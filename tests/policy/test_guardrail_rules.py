@@ -253,3 +253,9 @@ def test_no_message_quotes_a_credential(run_policy, current_stack, policy):
     ]
     assert found, "the worst resource should break every policy for one of the two types"
     assert not any(marker in message for message in found for marker in SECRET_MARKERS)
+
+
+def test_the_duplicate_reported_does_not_depend_on_the_order_of_resources(run_policy, urn_of):
+    forward = run_policy(guardrails.unique_type_and_name, {"a-first": loki(), "b-second": loki()})
+    backward = run_policy(guardrails.unique_type_and_name, {"b-second": loki(), "a-first": loki()})
+    assert [urn for _, urn in forward] == [urn for _, urn in backward] == [urn_of("b-second")]
