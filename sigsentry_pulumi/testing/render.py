@@ -111,7 +111,7 @@ def render(result: ResultLike, *, stack: str = "dev", duration: float | None = N
     heading = _HEADINGS.get(result.operation, result.operation.capitalize())
     parts = [f"{heading} ({stack})", "", _render_steps(result.steps, planning=planning)]
     if result.policy_violations:
-        parts += ["", "Policies:", *(f"{_INDENT}{v}" for v in result.policy_violations)]
+        parts += ["", "Policy Violations:", *(f"{_INDENT}{v}" for v in result.policy_violations)]
     if result.outputs and result.operation != "destroy":
         parts += ["", render_outputs(result.outputs)]
     parts += ["", render_summary(result.steps, planning=planning)]

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from pulumi.output import Unknown
 
+from sigsentry_pulumi.testing import OperationResult, Secret, Step
+from sigsentry_pulumi.testing.policy import PolicyViolation
 from sigsentry_pulumi.testing.render import format_value, render, render_outputs, render_summary
-from sigsentry_pulumi.testing.values import Secret
 
 TYPE = "pulumi-python:dynamic/sigsentry:LogSource"
 
 
-@dataclass(frozen=True)
-class FakeStep:
-    op: str
-    name: str = "prod-cloudwatch"
-    type: str = TYPE
-    urn: str = ""
-    id: str | None = None
-    changed_keys: tuple[str, ...] = ()
-    replace_keys: tuple[str, ...] = ()
+def make_step(
+    op: Any,
+    name: str = "prod-cloudwatch",
+    changed_keys: tuple[str, ...] = (),
+    replace_keys: tuple[str, ...] = (),
+) -> Step:
+    urn = f"urn:pulumi:dev::demo::{TYPE}::{name}"
+    return Step(op, urn, TYPE, name, None, changed_keys, replace_keys)
 
 
-@dataclass(frozen=True)
-class FakeResult:
-    operation: str
-    steps: list[FakeStep]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    policy_violations: list[Any] = field(default_factory=list)
+def make_result(
+    operation: Any,
+    steps: list[Step],
+    outputs: dict[str, Any] | None = None,
+    policy_violations: list[PolicyViolation] | None = None,
+) -> OperationResult:
+    return OperationResult(operation, steps, outputs or {}, policy_violations or [])
 
 
 def test_first_up_shows_the_create_the_outputs_and_the_count() -> None:
-    result = FakeResult(
+    result = make_result(
         "up",
-        [FakeStep("create")],
+        [make_step("create")],
         {"log_source_id": "ls_1", "credentials": Secret({"secretAccessKey": "wJal-SECRET"})},
     )
     text = render(result, stack="dev", duration=1.25)
@@ -53,7 +53,7 @@ def test_first_up_shows_the_create_the_outputs_and_the_count() -> None:
 
 
 def test_preview_uses_plan_words_and_to_create_counts() -> None:
-    result = FakeResult("preview", [FakeStep("create"), FakeStep("same", name="other")])
+    result = make_result("preview", [make_step("create"), make_step("same", name="other")])
     text = render(result)
     assert text.startswith("Previewing update (dev)")
     assert "Plan" in text.splitlines()[2]
@@ -62,7 +62,7 @@ def test_preview_uses_plan_words_and_to_create_counts() -> None:
 
 
 def test_second_up_with_nothing_to_do_reports_only_unchanged() -> None:
-    result = FakeResult("up", [FakeStep("same"), FakeStep("same", name="b")])
+    result = make_result("up", [make_step("same"), make_step("same", name="b")])
     summary = render(result).split("Resources:")[1]
     assert summary.strip() == "2 unchanged"
 
@@ -72,7 +72,7 @@ def test_second_up_with_nothing_to_do_reports_only_unchanged() -> None:
     [("update", "~", "updated"), ("replace", "+-", "replaced"), ("delete", "-", "deleted")],
 )
 def test_each_change_has_pulumis_symbol_and_status(op: str, symbol: str, done: str) -> None:
-    text = render(FakeResult("up", [FakeStep(op)]))
+    text = render(make_result("up", [make_step(op)]))
     row = next(line for line in text.splitlines() if "prod-cloudwatch" in line)
     assert row.startswith(f" {symbol.ljust(4)}{TYPE}")
     assert done in row
@@ -81,24 +81,27 @@ def test_each_change_has_pulumis_symbol_and_status(op: str, symbol: str, done: s
 
 def test_update_and_replace_name_the_changed_properties_replacing_first() -> None:
     steps = [
-        FakeStep("update", changed_keys=("name", "sources")),
-        FakeStep("replace", name="b", changed_keys=("name", "type"), replace_keys=("type",)),
+        make_step("update", changed_keys=("name", "sources")),
+        make_step("replace", name="b", changed_keys=("name", "type"), replace_keys=("type",)),
     ]
-    text = render(FakeResult("up", steps))
+    text = render(make_result("up", steps))
     assert "[diff: ~name,sources]" in text
     assert "[diff: ~type,name]" in text
 
 
 def test_destroy_prints_no_outputs() -> None:
-    text = render(FakeResult("destroy", [FakeStep("delete")], {"log_source_id": "ls_1"}))
+    text = render(make_result("destroy", [make_step("delete")], {"log_source_id": "ls_1"}))
     assert text.startswith("Destroying (dev)")
     assert "Outputs:" not in text
     assert "    - 1 deleted" in text
 
 
-def test_policy_violations_are_listed() -> None:
-    text = render(FakeResult("preview", [FakeStep("create")], policy_violations=["no-inactive"]))
-    assert "Policies:\n    no-inactive" in text
+def test_policy_violations_are_listed_one_per_line() -> None:
+    violation = PolicyViolation(
+        "sigsentry-guardrails", "no-inactive", "advisory", "Sources stay active.\nIt is off.", None
+    )
+    text = render(make_result("preview", [make_step("create")], policy_violations=[violation]))
+    assert f"Policy Violations:\n    {violation}\n" in text
 
 
 def test_empty_stack_says_zero_resources() -> None:
