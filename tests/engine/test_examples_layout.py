@@ -1,0 +1,70 @@
+"""What the Pulumi CLI needs from the example folders, checked without the CLI: project files it
+can load, a virtualenv that exists, a requirements file that installs this package, and config
+keys that match what each program reads."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ["quickstart", "all-types"]
+
+
+def project_file(folder: Path) -> dict[str, object]:
+    data: dict[str, object] = yaml.safe_load((folder / "Pulumi.yaml").read_text())
+    return data
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_is_a_python_project_using_the_checkouts_virtualenv(example: str) -> None:
+    folder = ROOT / "examples" / example
+    project = project_file(folder)
+    assert project["name"] == f"sigsentry-{example}"
+    runtime = project["runtime"]
+    assert isinstance(runtime, dict) and runtime["name"] == "python"
+    venv = (folder / runtime["options"]["virtualenv"]).resolve()
+    assert venv == (ROOT / ".venv").resolve()
+    assert (folder / "__main__.py").is_file()
+    assert (folder / "README.md").is_file()
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_requirements_install_this_package_from_the_example_folder(example: str) -> None:
+    folder = ROOT / "examples" / example
+    lines = [
+        line.strip()
+        for line in (folder / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    editable = [line.split(maxsplit=1)[1] for line in lines if line.startswith("-e ")]
+    assert len(editable) == 1
+    pyproject = tomllib.loads(((folder / editable[0]).resolve() / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "sigsentry-pulumi"
+
+
+def test_root_project_runs_the_quickstart_with_the_same_config_namespace() -> None:
+    root = project_file(ROOT)
+    quickstart = project_file(ROOT / "examples" / "quickstart")
+    assert (ROOT / str(root["main"])).resolve() == (ROOT / "examples" / "quickstart").resolve()
+    assert root["name"] == quickstart["name"]  # `pulumi config set awsAccessKeyId` serves both
+    runtime = root["runtime"]
+    assert isinstance(runtime, dict)
+    assert (ROOT / runtime["options"]["virtualenv"]).resolve() == (ROOT / ".venv").resolve()
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_readme_sets_every_config_key_the_program_requires(example: str) -> None:
+    folder = ROOT / "examples" / example
+    program = (folder / "__main__.py").read_text()
+    required = set(re.findall(r'config\.require(?:_secret)?\("([^"]+)"\)', program))
+    assert required
+    readme = (folder / "README.md").read_text()
+    configured = set(re.findall(r"pulumi config set (?:--secret )?(\w+)", readme))
+    assert required <= configured
+    for secret in re.findall(r'config\.require_secret\("([^"]+)"\)', program):
+        assert f"pulumi config set --secret {secret}" in readme
