@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from .errors import FieldIssue, ValidationFailed
 
@@ -78,10 +79,22 @@ class UpdateLogSourceRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: Name | None = None
-    credentials: Credentials | None = None
-    sources: Sources | None = None
-    isActive: bool | None = None
+    # SkipJsonSchema: the fields may be omitted, not sent as null (parse_update rejects null)
+    name: Name | SkipJsonSchema[None] = None
+    credentials: Credentials | SkipJsonSchema[None] = None
+    sources: Sources | SkipJsonSchema[None] = None
+    isActive: bool | SkipJsonSchema[None] = None
+
+
+class _UpdateFieldRules(BaseModel):
+    """The rules of each update field when present (absent fields are simply not changed)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: Name
+    credentials: Credentials
+    sources: Sources
+    isActive: bool
 
 
 # response shapes (documentation and OpenAPI; the backend builds plain dicts of the same shape)
@@ -196,11 +209,19 @@ def parse_update(body: object) -> UpdateLogSourceRequest:
         issues.append(
             FieldIssue("type", "type is immutable; create a new log source for another platform")
         )
-    rest = {k: v for k, v in mapping.items() if k != "type"}
+    issues += [
+        FieldIssue(key, "must not be null; omit the field to leave it unchanged")
+        for key, value in mapping.items()
+        if value is None and key in UpdateLogSourceRequest.model_fields
+    ]
+    rest = {k: v for k, v in mapping.items() if k != "type" and v is not None}
     try:
-        request = UpdateLogSourceRequest.model_validate(rest)
+        _UpdateFieldRules.model_validate(rest)
     except ValidationError as exc:
-        raise ValidationFailed("request body failed validation", issues + _issues(exc)) from None
+        issues += _issues(exc, absent_ok=True)
+    if issues:
+        raise ValidationFailed("request body failed validation", issues)
+    request = UpdateLogSourceRequest.model_validate(rest)
     if request.name is not None:
         issues += _check_name(request.name)
     if request.sources is not None:
@@ -317,9 +338,11 @@ _ISSUE_TEXT = {
 }
 
 
-def _issues(exc: ValidationError) -> list[FieldIssue]:
+def _issues(exc: ValidationError, *, absent_ok: bool = False) -> list[FieldIssue]:
     issues = []
     for error in exc.errors(include_url=False, include_input=False):
+        if absent_ok and error["type"] == "missing" and len(error["loc"]) == 1:
+            continue
         loc = [part for part in error["loc"] if part != "[key]"]
         issues.append(FieldIssue(_field_path(loc), _ISSUE_TEXT.get(error["type"], error["msg"])))
     return issues

@@ -103,6 +103,7 @@ class EmulatorProcess:
         self._output: collections.deque[str] = collections.deque(maxlen=500)
         self.port: int | None = None
         self.url = ""
+        self._client: httpx.Client | None = None
 
     def __repr__(self) -> str:
         return f"EmulatorProcess(url={self.url!r}, db_path={str(self.db_path)!r})"
@@ -148,6 +149,9 @@ class EmulatorProcess:
     def close(self) -> None:
         """Stop the server and remove the private temporary directory."""
         self.stop()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         self._cleanup()
 
     @property
@@ -352,6 +356,7 @@ class EmulatorProcess:
                 told = True
         if not told:
             first_line.put(None)
+        process.stdout.close()
 
     def _wait_healthy(self, process: subprocess.Popen[str]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -372,13 +377,13 @@ class EmulatorProcess:
     def _admin(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         if not self.url:
             raise EmulatorError("the emulator is not started: call start() first")
-        response = httpx.request(
-            method,
-            self.url + path,
-            json=body,
-            headers={"X-Admin-Token": self.admin_token},
-            timeout=30,
-        )
+        if self._client is None or self._client.base_url != httpx.URL(self.url):
+            if self._client is not None:
+                self._client.close()
+            self._client = httpx.Client(
+                base_url=self.url, headers={"X-Admin-Token": self.admin_token}, timeout=30
+            )
+        response = self._client.request(method, path, json=body)
         if response.status_code >= 300:
             raise EmulatorError(f"{method} {path} failed: {response.status_code} {response.text}")
         return response.json()["data"]

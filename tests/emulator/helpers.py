@@ -52,7 +52,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "name": "elastic",
         "credentials": {
             "host": "https://es.example.com:9200",
-            "username": "elastic",
+            "username": "es-user-0006",
             "password": "es-password-secret-0005",
         },
         "sources": ["logs-*"],
