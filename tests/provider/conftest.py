@@ -1,0 +1,70 @@
+"""Provider fixtures: the real `python -m pulumi.dynamic` plugin, configured for the emulator.
+
+Each test gets its own plugin process, as each deployment does, so the process-wide list walk
+of one test never serves another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sigsentry_emulator.testing import EmulatorProcess
+from sigsentry_pulumi import SigSentryClient, _runtime
+from sigsentry_pulumi.testing import ProviderPlugin
+
+
+@pytest.fixture(autouse=True)
+def _clean_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("SIGSENTRY_API_KEY", "SIGSENTRY_API_URL", "SIGSENTRY_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    _runtime.reset()
+    yield
+    _runtime.reset()
+
+
+def emulator_config(emulator: EmulatorProcess, **extra: str) -> dict[str, str]:
+    return {
+        "sigsentry:apiUrl": emulator.url,
+        "sigsentry:apiKey": emulator.api_key,
+        "sigsentry:maxRetries": "2",
+        **extra,
+    }
+
+
+PluginFactory = Callable[..., ProviderPlugin]
+
+
+@pytest.fixture
+def start_plugin(tmp_path: Path) -> Iterator[PluginFactory]:
+    """Start a plugin with the given stack config (and extra environment)."""
+    started: list[ProviderPlugin] = []
+
+    def start(config: dict[str, str], env: dict[str, str] | None = None) -> ProviderPlugin:
+        plugin = ProviderPlugin(cwd=tmp_path, env=env).start()
+        started.append(plugin)
+        plugin.configure(config)
+        return plugin
+
+    yield start
+    for plugin in started:
+        plugin.stop()
+
+
+@pytest.fixture
+def plugin(emulator: EmulatorProcess, start_plugin: PluginFactory) -> ProviderPlugin:
+    return start_plugin(emulator_config(emulator))
+
+
+@pytest.fixture
+def api(emulator: EmulatorProcess) -> Iterator[SigSentryClient]:
+    """A client of its own, to look at (and change) what the provider did."""
+    import httpx
+
+    client = SigSentryClient(
+        emulator.api_key, base_url=emulator.url, transport=httpx.HTTPTransport()
+    )
+    yield client
+    client.close()
