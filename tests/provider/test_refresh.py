@@ -1,0 +1,93 @@
+"""Refresh cost: reading N sources in one plugin process walks the list about ceil(N/500) times."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from sigsentry_emulator.testing import EmulatorProcess
+from sigsentry_pulumi import SigSentryClient
+from sigsentry_pulumi.testing import ProviderPlugin
+
+from .cases import CREDENTIALS, PROVIDER, urn
+
+COUNT = 300
+
+
+def list_requests(emulator: EmulatorProcess) -> list[dict[str, object]]:
+    return [
+        r
+        for r in emulator.requests()
+        if r["method"] == "GET" and r["path"] == "/v1/config/log-sources"
+    ]
+
+
+@pytest.mark.slow
+def test_refreshing_300_sources_costs_one_list_walk(
+    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+) -> None:
+    emulator.set_quota(COUNT + 10)
+    emulator.set_rate_limit(0)
+    states = {}
+    for index in range(COUNT):
+        record = api.create_log_source(
+            type="cloudwatch",
+            name=f"bulk-{index}",
+            credentials=CREDENTIALS["cloudwatch"],
+            sources=[f"/aws/lambda/fn-{index}"],
+        )
+        states[record.id] = {
+            "__provider": PROVIDER,
+            "type": "cloudwatch",
+            "name": f"bulk-{index}",
+            "credentials": CREDENTIALS["cloudwatch"],
+            "sources": [f"/aws/lambda/fn-{index}"],
+            "isActive": True,
+            "verify": False,
+            "projectId": record.project_id,
+            "tenantId": record.tenant_id,
+            "createdAt": record.created_at,
+        }
+    emulator.clear_requests()
+
+    def refresh(id_: str) -> str:
+        read = plugin.read(id_, urn(id_), states[id_], states[id_])
+        assert read.outputs["name"] == states[id_]["name"]
+        return read.id
+
+    # the engine reads up to four resources at once; send more than that to contend
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        read_ids = list(pool.map(refresh, states))
+    assert read_ids == list(states)
+    walks = list_requests(emulator)
+    assert len(walks) == 1  # ceil(300 / 500)
+    assert walks[0]["query"] == "limit=500"
+
+    # a write in the process invalidates the walk; the next reads share one new walk
+    first = next(iter(states))
+    plugin.delete(first, urn(first), states[first])
+    emulator.clear_requests()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        after = list(pool.map(lambda i: plugin.read(i, urn(i), states[i], states[i]).id, states))
+    assert after[0] == "" and all(after[1:])
+    assert len(list_requests(emulator)) == 1
+
+
+@pytest.mark.slow
+def test_a_walk_crosses_pages_when_a_project_has_more_than_500(
+    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+) -> None:
+    emulator.set_quota(600)
+    emulator.set_rate_limit(0)
+    ids = [
+        api.create_log_source(
+            type="datadog", name=f"n{i}", credentials=CREDENTIALS["datadog"], sources=["s"]
+        ).id
+        for i in range(501)
+    ]
+    emulator.clear_requests()
+    last = {"__provider": PROVIDER, "type": "datadog", "credentials": CREDENTIALS["datadog"]}
+    assert plugin.read(ids[-1], urn("last"), last, last).id == ids[-1]
+    assert plugin.read(ids[0], urn("first"), last, last).id == ids[0]
+    assert len(list_requests(emulator)) == 2  # ceil(501 / 500), shared by both reads
