@@ -1,0 +1,209 @@
+"""The program side: what `LogSource` registers, how `__provider` is pickled, secrets and options.
+
+Programs run under `pulumi.runtime.set_mocks` with a `MockMonitor` subclass that sees each raw
+RegisterResourceRequest and then applies its registration options as the engine does: outputs
+named in `additionalSecretOutputs` come back secret, and the mocks hand back plaintext, as the
+provider plugin does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
+
+from sigsentry_pulumi import LogSource, LogSourceProvider
+
+from .cases import TYPE_TOKEN
+
+KEY = "ss_secret_program-test-key-0451"
+AWS_SECRET = "wJalr-program-test-secret"
+
+
+class EchoMocks(pulumi.runtime.Mocks):
+    """Returns inputs as outputs in plaintext, plus the fields SigSentry computes."""
+
+    def __init__(self) -> None:
+        self.resources: list[mocks.MockResourceArgs] = []
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        outputs = {
+            key: rpc.unwrap_rpc_secret(value)
+            for key, value in args.inputs.items()
+            if key != "__provider"
+        }
+        outputs.update(tenantId="tnt_mock", projectId="prj_mock", createdAt="2026-04-25T14:30:12Z")
+        if args.resource_id:  # a read (`LogSource.get`): the "live" record
+            outputs.update(type="datadog", name="live-name", sources=["s"], isActive=False)
+        return (args.resource_id or "ls_00000000-0000-4000-8000-000000000001", outputs)
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        return {}, []
+
+
+class EngineLikeMonitor(mocks.MockMonitor):
+    """Records RegisterResource requests and applies additionalSecretOutputs to the response."""
+
+    def __init__(self, echo: EchoMocks) -> None:
+        super().__init__(echo)
+        self.requests: list[Any] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.requests.append(request)
+        response = super().RegisterResource(request)
+        secret_names = set(request.additionalSecretOutputs)
+        if not secret_names:
+            return response
+        outputs = rpc.deserialize_properties(response.object, keep_internal=True)
+        marked = {
+            key: {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+            if key in secret_names
+            else value
+            for key, value in outputs.items()
+        }
+        loop = asyncio.new_event_loop()
+        try:
+            struct = loop.run_until_complete(rpc.serialize_properties(marked, {}))
+        finally:
+            loop.close()
+        return resource_pb2.RegisterResourceResponse(
+            urn=response.urn, id=response.id, object=struct
+        )
+
+
+@pytest.fixture
+def engine() -> Iterator[tuple[EchoMocks, EngineLikeMonitor]]:
+    echo = EchoMocks()
+    monitor = EngineLikeMonitor(echo)
+    pulumi.runtime.set_mocks(echo, monitor=monitor, preview=False)
+    yield echo, monitor
+
+
+def run(program: Any) -> None:
+    pulumi.runtime.test(program)()
+
+
+def resolve(output: pulumi.Output[Any]) -> Any:
+    return _sync_await(output.future())
+
+
+def is_secret(output: pulumi.Output[Any]) -> bool:
+    return bool(_sync_await(output.is_secret()))
+
+
+def cloudwatch(name: str = "prod-cloudwatch", **kwargs: Any) -> LogSource:
+    return LogSource(
+        name,
+        type="cloudwatch",
+        credentials={"accessKeyId": "AKIAPROGRAM", "secretAccessKey": AWS_SECRET},
+        sources=["/aws/lambda/checkout-api"],
+        **kwargs,
+    )
+
+
+def test_serialized_provider_is_small_by_reference_and_holds_no_key() -> None:
+    provider = LogSourceProvider()
+    provider.configure(ConfigureRequest(Config({"sigsentry:apiKey": KEY}, "proj")))
+    serialized = serialize_provider(provider)
+    assert len(serialized) < 500
+    raw = base64.b64decode(serialized)
+    assert b"sigsentry_pulumi.provider" in raw and b"LogSourceProvider" in raw
+    assert KEY.encode() not in raw
+    assert vars(provider) == {}
+
+
+def test_registration_uses_the_type_token_and_state_names(
+    engine: tuple[EchoMocks, EngineLikeMonitor],
+) -> None:
+    echo, _ = engine
+    sources: list[LogSource] = []
+    run(lambda: sources.append(cloudwatch(is_active=False, project_id="prj_1", verify=True)))
+    (registered,) = echo.resources
+    assert registered.typ == TYPE_TOKEN
+    assert set(registered.inputs) == {
+        "__provider",
+        "type",
+        "name",
+        "credentials",
+        "sources",
+        "isActive",
+        "verify",
+        "projectId",
+    }
+    assert registered.inputs["name"] == "prod-cloudwatch"  # defaults to the resource name
+    provider = rpc.unwrap_rpc_secret(registered.inputs["__provider"])
+    assert len(provider) < 500 and KEY not in provider
+
+
+def test_credentials_come_back_secret_and_attributes_are_typed_outputs(
+    engine: tuple[EchoMocks, EngineLikeMonitor],
+) -> None:
+    _, monitor = engine
+    sources: list[LogSource] = []
+    run(lambda: sources.append(cloudwatch(name="custom")))
+    (src,) = sources
+    (request,) = [r for r in monitor.requests if r.type == TYPE_TOKEN]
+    assert list(request.additionalSecretOutputs) == ["credentials"]
+    assert list(request.replaceOnChanges) == ["type", "projectId"]
+    assert is_secret(src.credentials)
+    assert resolve(src.credentials)["secretAccessKey"] == AWS_SECRET
+    assert not is_secret(src.name)
+    assert resolve(src.name) == "custom"  # the resource name, as no name= was given
+    assert resolve(src.tenant_id) == "tnt_mock"
+    assert resolve(src.project_id) == "prj_mock"
+    assert resolve(src.created_at) == "2026-04-25T14:30:12Z"
+    assert isinstance(src.is_active, pulumi.Output)
+
+
+def test_credentials_stay_secret_even_when_given_as_plain_strings(
+    engine: tuple[EchoMocks, EngineLikeMonitor],
+) -> None:
+    echo, _ = engine
+    run(cloudwatch)
+    (registered,) = echo.resources
+    wrapped = registered.inputs["credentials"]
+    assert wrapped[rpc._special_sig_key] == rpc._special_secret_sig
+
+
+def test_user_options_are_merged_never_replaced(
+    engine: tuple[EchoMocks, EngineLikeMonitor],
+) -> None:
+    _, monitor = engine
+    options = pulumi.ResourceOptions(
+        additional_secret_outputs=["name"],
+        replace_on_changes=["sources"],
+        protect=True,
+        ignore_changes=["is_active"],
+    )
+    run(lambda: cloudwatch(opts=options))
+    (request,) = [r for r in monitor.requests if r.type == TYPE_TOKEN]
+    assert set(request.additionalSecretOutputs) == {"credentials", "name"}
+    assert set(request.replaceOnChanges) == {"type", "projectId", "sources"}
+    assert request.protect is True
+    assert list(request.ignoreChanges) == ["isActive"]  # translated to the state name
+    assert options.additional_secret_outputs == ["name"]  # the caller's object is untouched
+
+
+def test_get_reads_an_existing_source(engine: tuple[EchoMocks, EngineLikeMonitor]) -> None:
+    echo, _ = engine
+    found: list[LogSource] = []
+    source_id = "ls_00000000-0000-4000-8000-00000000abcd"
+    run(lambda: found.append(LogSource.get("existing", source_id)))
+    (read,) = echo.resources
+    assert read.typ == TYPE_TOKEN and read.resource_id == source_id
+    assert "__provider" in read.inputs
+    (src,) = found
+    assert resolve(src.id) == source_id
+    assert resolve(src.name) == "live-name"
+    assert resolve(src.is_active) is False
