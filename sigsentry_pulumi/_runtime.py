@@ -12,6 +12,7 @@ share, through this module:
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from typing import TYPE_CHECKING
@@ -62,6 +63,7 @@ def shared_http_client() -> httpx.Client:
             # a forked child must not share the parent's sockets
             _http = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
             _http_pid = os.getpid()
+            atexit.register(_http.close)  # close pooled sockets cleanly at interpreter exit
         return _http
 
 
