@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,12 +25,6 @@ RECORD_FIELDS = {
     "createdAt",
     "updatedAt",
 }
-
-
-@pytest.fixture
-def api(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, headers=auth(emulator.api_key), timeout=10) as client:
-        yield client
 
 
 def create(api: httpx.Client, body: dict[str, Any] = CLOUDWATCH) -> dict[str, Any]:

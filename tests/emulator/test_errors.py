@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,12 +14,6 @@ from sigsentry_emulator.testing import EmulatorProcess
 from .helpers import CLOUDWATCH, SERVICE_ACCOUNT, SOURCES_PATH, VALID_BODIES, auth
 
 UNKNOWN_ID = f"ls_{uuid.UUID(int=1)}"
-
-
-@pytest.fixture
-def api(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, headers=auth(emulator.api_key), timeout=10) as client:
-        yield client
 
 
 @pytest.fixture
