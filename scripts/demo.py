@@ -208,10 +208,13 @@ def run_with_cli(emulator: Any, demo: DemoSecrets, workdir: Path, view: Emulator
     pulumi = shutil.which("pulumi")
     console.say(f"Deploying with the Pulumi CLI ({pulumi}) through the Automation API.")
     # A copy of the quick start, so the stack's settings file lands in the temporary directory
-    # and not in the checkout; its virtualenv is this interpreter's.
+    # and not in the checkout. Its virtualenv is this interpreter's, already complete, so the copy
+    # leaves out requirements.txt (whose relative path only resolves inside the checkout).
     program_dir = workdir / "quickstart"
     shutil.copytree(
-        QUICKSTART, program_dir, ignore=shutil.ignore_patterns("Pulumi.*.yaml", "*venv*")
+        QUICKSTART,
+        program_dir,
+        ignore=shutil.ignore_patterns("Pulumi.*.yaml", "*venv*", "requirements.txt"),
     )
     state_dir = workdir / "pulumi-state"
     state_dir.mkdir()
@@ -255,12 +258,12 @@ def run_with_cli(emulator: Any, demo: DemoSecrets, workdir: Path, view: Emulator
     print_line = console.say
     # The CLI also counts the stack resource itself (pulumi:pulumi:Stack).
     console.heading("pulumi preview: what would change")
-    preview = stack.preview(on_output=print_line)
+    preview = stack.preview(on_output=print_line, on_error=print_line)
     expect_steps(counts(preview.change_summary), {"create": 2}, "preview")
     view.expect_count(0, "the preview")
 
     console.heading("pulumi up: create the log source")
-    up = stack.up(on_output=print_line, show_secrets=False)
+    up = stack.up(on_output=print_line, on_error=print_line, show_secrets=False)
     expect_steps(counts(up.summary.resource_changes), {"create": 2}, "the first up")
     (source,) = view.expect_count(1, "the first up")
     if up.outputs["log_source_id"].value != source["id"]:
@@ -269,12 +272,14 @@ def run_with_cli(emulator: Any, demo: DemoSecrets, workdir: Path, view: Emulator
         raise DemoFailure("the credentials output is not marked secret")
 
     console.heading("pulumi up, again: nothing to change")
-    again = stack.up(on_output=print_line, show_secrets=False, expect_no_changes=True)
+    again = stack.up(
+        on_output=print_line, on_error=print_line, show_secrets=False, expect_no_changes=True
+    )
     expect_steps(counts(again.summary.resource_changes), {"same": 2}, "the second up")
     view.expect_count(1, "the second up")
 
     console.heading("pulumi destroy: tear it down")
-    destroyed = stack.destroy(on_output=print_line, show_secrets=False)
+    destroyed = stack.destroy(on_output=print_line, on_error=print_line, show_secrets=False)
     expect_steps(counts(destroyed.summary.resource_changes), {"delete": 2}, "destroy")
     view.expect_count(0, "destroy")
     stack.workspace.remove_stack(STACK)
