@@ -151,8 +151,11 @@ class ProviderPlugin:
 
     # -- process ----------------------------------------------------------------------------
 
-    def start(self) -> ProviderPlugin:
-        """Start the plugin and connect to it; returns ``self``."""
+    def launch(self) -> ProviderPlugin:
+        """Start the plugin process without waiting for it (``start`` then connects).
+
+        Lets a caller overlap the plugin's start-up (about 0.3 s of imports) with other work.
+        """
         if self._process is not None:
             raise RuntimeError("this plugin is already started; create a new ProviderPlugin")
         plugin_argv = [sys.executable, "-u", "-m", "pulumi.dynamic"]
@@ -169,6 +172,14 @@ class ProviderPlugin:
             self._drain(self._process.stdout, watch_port=True),
             self._drain(self._process.stderr, watch_port=False),
         ]
+        return self
+
+    def start(self) -> ProviderPlugin:
+        """Start the plugin (unless ``launch`` did) and connect to it; returns ``self``."""
+        if self._stub is not None:
+            raise RuntimeError("this plugin is already started; create a new ProviderPlugin")
+        if self._process is None:
+            self.launch()
         try:
             self._connect()
         except BaseException:
@@ -203,20 +214,20 @@ class ProviderPlugin:
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
 
     def stop(self) -> None:
-        """Close the channel and end the plugin process (idempotent)."""
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+        """End the plugin process and close the channel (idempotent)."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
+        if process is not None and process.poll() is None:
             process.terminate()
             try:
                 process.wait(STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        # Closing the channel after the server is gone is immediate; before, it takes 0.2 s.
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+            self._stub = None
         for reader in self._readers:
             reader.join(STOP_TIMEOUT_SECONDS)
 

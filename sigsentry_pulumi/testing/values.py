@@ -15,13 +15,22 @@ the plugin decodes the engine's unknown sentinel into.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-__all__ = ["Secret", "contains_secret", "contains_unknown", "is_unknown", "reveal"]
+__all__ = [
+    "Secret",
+    "contains_secret",
+    "contains_unknown",
+    "is_unknown",
+    "omit_unknowns",
+    "reveal",
+    "scrub",
+    "secret_strings",
+]
 
 _REDACTED = "[secret]"
 
@@ -92,3 +101,43 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(contains_unknown(item) for item in value)
     return False
+
+
+def omit_unknowns(value: Any) -> Any:
+    """``value`` without its unknowns (dropped from objects and arrays), as policy packs see it."""
+    if isinstance(value, Mapping):
+        return {key: omit_unknowns(item) for key, item in value.items() if not is_unknown(item)}
+    if isinstance(value, list | tuple):
+        return [omit_unknowns(item) for item in value if not is_unknown(item)]
+    return value
+
+
+def secret_strings(values: Iterable[Any]) -> set[str]:
+    """Every string held inside a secret among ``values`` (to scrub them from messages)."""
+    found: set[str] = set()
+
+    def walk(value: Any, inside: bool) -> None:
+        if isinstance(value, Secret):
+            walk(value.value, True)
+        elif rpc.is_rpc_secret(value):
+            walk(rpc.unwrap_rpc_secret(value), True)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item, inside)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item, inside)
+        elif inside and isinstance(value, str) and value:
+            found.add(value)
+
+    for value in values:
+        walk(value, False)
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret string in it replaced by ``[secret]`` (longest first)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:  # shorter strings would mangle ordinary words, and are no credential
+            text = text.replace(secret, _REDACTED)
+    return text

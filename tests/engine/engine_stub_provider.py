@@ -25,7 +25,7 @@ import pulumi.dynamic
 from pulumi.output import Unknown
 
 PROVIDER_KEY = "__provider"
-INPUT_KEYS = ("name", "kind", "token", "ref", "delete_before_replace")
+INPUT_KEYS = ("name", "kind", "token", "ref", "delete_before_replace", "engine_diff")
 
 _active = 0
 _active_lock = threading.Lock()
@@ -64,8 +64,11 @@ class WidgetProvider(pulumi.dynamic.ResourceProvider):
         return {key: props[key] for key in INPUT_KEYS if key in props}
 
     def _write(self, id_: str, props: dict[str, Any]) -> dict[str, Any]:
-        if props.get("token") == "reject-me":
+        token = props.get("token")
+        if token == "reject-me":
             raise ValueError("the API refused the token (HTTP 401): rotate it and retry")
+        if isinstance(token, str) and token.startswith("leak-"):
+            raise ValueError(f"careless provider: token {token} was refused")
         record = self._inputs(props)
         self._record(id_).write_text(json.dumps(record))
         # `authorized` shows that the plaintext of a secret config value reached configure().
@@ -99,6 +102,8 @@ class WidgetProvider(pulumi.dynamic.ResourceProvider):
             if isinstance(news.get(key), Unknown) or olds.get(key) != news.get(key)
         ]
         replaces = [key for key in changed if key == "kind"]
+        if news.get("engine_diff"):
+            return pulumi.dynamic.DiffResult(changes=None)
         return pulumi.dynamic.DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -149,6 +154,7 @@ class Widget(pulumi.dynamic.Resource, module="stub", name="Widget"):
         token: pulumi.Input[str] | None = None,
         ref: pulumi.Input[str] | None = None,
         delete_before_replace: bool | None = None,
+        engine_diff: bool | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -157,9 +163,21 @@ class Widget(pulumi.dynamic.Resource, module="stub", name="Widget"):
             "token": token,
             "ref": ref,
             "delete_before_replace": delete_before_replace,
+            "engine_diff": engine_diff,
             "revision": None,
         }
         super().__init__(WidgetProvider(), resource_name, props, opts)
+
+    @classmethod
+    def get(
+        cls, resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> Widget:
+        """An existing widget, read through the provider (``Read`` with no old outputs)."""
+        widget = cls.__new__(cls)
+        props = dict.fromkeys(("name", "kind", "token", "ref", "revision"))
+        options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        pulumi.dynamic.Resource.__init__(widget, WidgetProvider(), resource_name, props, options)
+        return widget
 
 
 def journal(store: Path) -> list[list[str]]:
@@ -184,3 +202,9 @@ def max_concurrency(store: Path) -> int:
         ),
         default=0,
     )
+
+
+def plugin_pids(store: Path) -> list[str]:
+    """The plugin process id of each journal line."""
+    path = store / "calls.log"
+    return [line.rsplit("pid=", 1)[1] for line in path.read_text().splitlines()]

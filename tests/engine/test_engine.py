@@ -1,0 +1,444 @@
+"""The engine stand-in against a tiny provider: call sequences, state, secrets, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.output import Unknown
+
+from sigsentry_pulumi.testing import EngineError, Secret, Stack
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from engine_stub_provider import Widget, journal, max_concurrency, plugin_pids  # noqa: E402
+
+CONFIG_TOKEN = "open-sesame"  # the stub provider reports `authorized` for this one
+WIDGET_TOKEN = "widget-secret-77d2e0"
+PASSPHRASE = "correct horse battery staple"
+
+
+def plugin_env() -> dict[str, str]:
+    return {"PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "store"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path, store: Path) -> Callable[..., Stack]:
+    def make(program: Any, **options: Any) -> Stack:
+        config = {"stub:storeDir": str(store), "stub:token": Secret(CONFIG_TOKEN)}
+        config.update(options.pop("config", {}))
+        return Stack(
+            program,
+            state_file=tmp_path / "state.json",
+            config=config,
+            passphrase=options.pop("passphrase", PASSPHRASE),
+            env=plugin_env(),
+            **options,
+        )
+
+    return make
+
+
+def calls(store: Path) -> list[list[str]]:
+    """The provider calls since the last call of this function."""
+    seen = journal(store)
+    (store / "calls.log").unlink(missing_ok=True)
+    return seen
+
+
+def ops(store: Path) -> list[str]:
+    return [call[0] for call in calls(store)]
+
+
+def two_widgets(spec: dict[str, Any]) -> Callable[[], None]:
+    """Widget a (with a secret token) and widget b whose `ref` is a's id."""
+
+    def program() -> None:
+        a = Widget(
+            "a",
+            name=spec.get("name", "alpha"),
+            kind=spec.get("kind", "plain"),
+            token=pulumi.Output.secret(spec.get("token", WIDGET_TOKEN)),
+            delete_before_replace=spec.get("provider_dbr"),
+            opts=pulumi.ResourceOptions(delete_before_replace=spec.get("option_dbr")),
+        )
+        if spec.get("with_b", True):
+            b = Widget("b", name="beta", ref=a.id)
+            pulumi.export("b_ref", b.ref)
+        pulumi.export("a_id", a.id)
+        pulumi.export("token", a.token)
+
+    return program
+
+
+def test_preview_of_a_new_stack_only_checks(make_stack: Callable[..., Stack], store: Path) -> None:
+    stack = make_stack(two_widgets({}))
+    result = stack.preview()
+    assert result.counts() == {"create": 2}
+    assert all(step.id is None for step in result.steps)
+    assert ops(store) == ["check", "check"]
+    # b's ref is a's id, not known before a exists: an unknown, as the engine previews it.
+    assert isinstance(result.outputs["a_id"], Unknown)
+    assert isinstance(result.outputs["b_ref"], Unknown)
+    assert result.outputs["token"] == Secret(WIDGET_TOKEN)
+    assert stack.resources() == []
+    assert not (store.parent / "state.json").exists()
+
+
+def test_up_creates_then_a_second_up_is_all_same(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    stack = make_stack(two_widgets({}))
+    created = stack.up()
+    assert created.counts() == {"create": 2}
+    a_id = created.step("a").id
+    assert created.outputs["b_ref"] == a_id == created.outputs["a_id"]
+    # up = a preview deployment (Check only) then an update deployment, in two plugin processes.
+    processes = plugin_pids(store)
+    assert [c[0] for c in calls(store)] == ["check", "check", "check", "create", "check", "create"]
+    assert processes[0] == processes[1] != processes[2]
+    before = {r.name: r.outputs["revision"] for r in stack.resources()}
+
+    again = stack.up()
+    assert again.counts() == {"same": 2}
+    assert not {"create", "update", "delete"} & set(ops(store))
+    # "same" keeps the old outputs: the provider was not asked for new ones.
+    assert {r.name: r.outputs["revision"] for r in stack.resources()} == before
+
+
+def test_update_sends_old_outputs_and_reports_changed_keys(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {}
+    stack = make_stack(two_widgets(spec))
+    a_id = stack.up().step("a").id
+    calls(store)
+    spec["name"] = "alpha-renamed"
+    planned = stack.preview().step("a")
+    assert (planned.op, planned.changed_keys) == ("update", ("name",))
+    assert ops(store) == ["check", "diff", "check", "diff"]  # no write in preview
+    done = stack.up()
+    assert done.counts() == {"update": 1, "same": 1}
+    assert done.step("a").id == a_id
+    assert ["update", a_id, "alpha-renamed"] in calls(store)
+    record = json.loads((store / f"{a_id}.json").read_text())
+    assert record["name"] == "alpha-renamed"
+
+
+def test_replace_creates_first_and_deletes_the_old_one_at_the_end(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {}
+    stack = make_stack(two_widgets(spec))
+    old_id = stack.up().step("a").id
+    calls(store)
+    spec["kind"] = "fancy"
+    planned = stack.preview()
+    assert planned.step("a").op == "replace" and planned.step("a").replace_keys == ("kind",)
+    assert planned.step("b").op == "update"  # b's ref becomes unknown: a change
+    calls(store)
+
+    done = stack.up()
+    new_id = done.step("a").id
+    assert new_id != old_id
+    assert done.outputs["b_ref"] == new_id  # the dependent sees the new id
+    sequence = [c[0] for c in calls(store)][4:]  # after the preview: Check, Diff of a and b
+    # Check, Diff, Check(olds={}), Create; b updated; the old a deleted last.
+    assert sequence == ["check", "diff", "check", "create", "check", "diff", "update", "delete"]
+    assert [s.op for s in done.steps] == ["replace", "update", "delete"]
+    assert done.steps[-1].id == old_id
+    assert not (store / f"{old_id}.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("provider_dbr", "option_dbr", "delete_first"),
+    [(True, None, True), (None, True, True), (True, False, False)],
+    ids=["provider-asks", "option-asks", "option-overrides-provider"],
+)
+def test_delete_before_replace(
+    make_stack: Callable[..., Stack],
+    store: Path,
+    provider_dbr: bool | None,
+    option_dbr: bool | None,
+    delete_first: bool,
+) -> None:
+    spec: dict[str, Any] = {"with_b": False, "provider_dbr": provider_dbr}
+    stack = make_stack(two_widgets(spec))
+    stack.up()
+    calls(store)
+    spec.update(kind="fancy", option_dbr=option_dbr)
+    stack.up()
+    writes = [c[0] for c in calls(store) if c[0] in ("create", "delete")]
+    assert writes == (["delete", "create"] if delete_first else ["create", "delete"])
+
+
+def test_replace_on_changes_applies_when_the_provider_leaves_the_diff_to_the_engine(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {"name": "one"}
+
+    def program() -> None:
+        Widget(
+            "w",
+            name=spec["name"],
+            engine_diff=True,
+            opts=pulumi.ResourceOptions(replace_on_changes=["name"]),
+        )
+
+    stack = make_stack(program)
+    stack.up()
+    assert stack.up().counts() == {"same": 1}
+    spec["name"] = "two"
+    step = stack.up().steps[0]
+    assert (step.op, step.replace_keys) == ("replace", ("name",))
+
+
+def test_a_resource_dropped_from_the_program_is_deleted(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {}
+    stack = make_stack(two_widgets(spec))
+    b_id = stack.up().step("b").id
+    spec["with_b"] = False
+    assert stack.preview().step("b").op == "delete"
+    assert (store / f"{b_id}.json").exists()
+    done = stack.up()
+    assert done.step("b").op == "delete"
+    assert not (store / f"{b_id}.json").exists()
+    assert [r.name for r in stack.resources()] == ["a"]
+
+
+def test_secrets_are_encrypted_in_state_and_marked_in_outputs(
+    make_stack: Callable[..., Stack], store: Path, tmp_path: Path
+) -> None:
+    def program() -> None:
+        w = Widget(
+            "w",
+            name="n",
+            token=pulumi.Output.secret(WIDGET_TOKEN),
+            opts=pulumi.ResourceOptions(additional_secret_outputs=["kind"]),
+        )
+        pulumi.export("token", w.token)
+        pulumi.export("kind", w.kind)
+        pulumi.export("name", w.name)
+
+    stack = make_stack(program)
+    result = stack.up()
+    assert result.outputs == {
+        "token": Secret(WIDGET_TOKEN),
+        "kind": Secret("plain"),
+        "name": "n",
+    }
+    (resource,) = stack.resources()
+    assert resource.outputs["token"] == Secret(WIDGET_TOKEN)
+    assert resource.inputs["token"] == Secret(WIDGET_TOKEN)
+    assert isinstance(resource.outputs["__provider"], Secret)
+    assert resource.outputs["authorized"] is True  # the secret config reached the provider
+    state_text = (tmp_path / "state.json").read_text()
+    assert WIDGET_TOKEN not in state_text and CONFIG_TOKEN not in state_text
+    assert repr(result.outputs["token"]) == "[secret]"
+    assert WIDGET_TOKEN not in repr(result) and WIDGET_TOKEN not in stack.plugin_output
+    with pytest.raises(TypeError):
+        pickle.dumps(result.outputs["token"])
+
+
+def test_wrong_passphrase_is_a_clear_error(make_stack: Callable[..., Stack]) -> None:
+    make_stack(two_widgets({"with_b": False})).up()
+    with pytest.raises(EngineError, match="incorrect passphrase"):
+        make_stack(two_widgets({}), passphrase="wrong").resources()
+
+
+def test_check_failure_names_resource_property_and_fix_and_touches_nothing(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {"name": ""}
+    stack = make_stack(two_widgets(spec))
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    message = str(caught.value)
+    assert "Widget 'a'" in message
+    assert "property 'name'" in message and "set `name` to a non-empty string" in message
+    assert "no resource was changed" in message
+    assert caught.value.step == "check"
+    assert not {"create", "update", "delete"} & set(ops(store))
+    assert stack.resources() == []
+
+
+def test_provider_failure_keeps_completed_work_and_never_shows_a_secret(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    leaky = "leak-9c2f41d7"
+
+    def program() -> None:
+        first = Widget("first", name="ok")
+        Widget("second", name="bad", token=pulumi.Output.secret(leaky), ref=first.id)
+
+    stack = make_stack(program)
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    error = caught.value
+    assert error.step == "create" and error.urn is not None and error.urn.endswith("::second")
+    assert leaky not in str(error) and "token [secret] was refused" in str(error)
+    assert [s.name for s in error.steps] == ["first"]
+    assert [r.name for r in stack.resources()] == ["first"]  # recorded, so not leaked
+
+
+def test_at_most_four_provider_calls_at_once(make_stack: Callable[..., Stack], store: Path) -> None:
+    def program() -> None:
+        for index in range(8):
+            Widget(f"w{index}", name=f"n{index}")
+
+    stack = make_stack(program, config={"stub:delay": "0.15"})
+    assert stack.up().counts() == {"create": 8}
+    assert max_concurrency(store) == 4
+
+
+def test_refresh_records_drift_and_the_next_up_restores_it(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    stack = make_stack(two_widgets({"with_b": False}))
+    a_id = stack.up().step("a").id
+    record = store / f"{a_id}.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "name": "renamed-outside"}))
+    calls(store)
+
+    refreshed = stack.refresh()
+    assert ops(store) == ["read", "diff"]
+    step = refreshed.step("a")
+    assert (step.op, step.changed_keys) == ("refresh", ("name",))
+    (resource,) = stack.resources()
+    assert resource.inputs["name"] == "renamed-outside"
+    assert resource.inputs["token"] == Secret(WIDGET_TOKEN)  # secrets stay secret
+
+    restored = stack.up()
+    assert (restored.step("a").op, restored.step("a").changed_keys) == ("update", ("name",))
+    assert json.loads(record.read_text())["name"] == "alpha"
+
+
+def test_refresh_drops_a_vanished_resource_and_the_next_up_recreates_it(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    stack = make_stack(two_widgets({"with_b": False}))
+    a_id = stack.up().step("a").id
+    (store / f"{a_id}.json").unlink()
+    assert stack.refresh().step("a").op == "delete"
+    assert stack.resources() == []
+    again = stack.up()
+    assert again.step("a").op == "create" and again.step("a").id != a_id
+
+
+def test_get_reads_through_the_provider_and_destroy_leaves_it_alone(
+    make_stack: Callable[..., Stack], store: Path, tmp_path: Path
+) -> None:
+    owner = Stack(
+        two_widgets({"with_b": False}),
+        state_file=tmp_path / "owner.json",
+        config={"stub:storeDir": str(store)},
+        passphrase=PASSPHRASE,
+        env=plugin_env(),
+    )
+    a_id = owner.up().step("a").id
+    assert a_id is not None
+    calls(store)
+
+    def program() -> None:
+        found = Widget.get("found", a_id)
+        pulumi.export("found_name", found.name)
+
+    reader = make_stack(program)
+    result = reader.up()
+    assert result.outputs["found_name"] == "alpha"
+    assert result.steps[0].op == "read"
+    assert "read" in ops(store)
+    reader.destroy()
+    assert (store / f"{a_id}.json").exists()
+    assert reader.resources() == []
+
+
+def test_get_of_a_missing_id_fails_clearly(make_stack: Callable[..., Stack]) -> None:
+    def program() -> None:
+        Widget.get("ghost", "no-such-id")
+
+    with pytest.raises(EngineError, match="no resource with id 'no-such-id' exists"):
+        make_stack(program).preview()
+
+
+def test_destroy_deletes_dependents_first(make_stack: Callable[..., Stack], store: Path) -> None:
+    stack = make_stack(two_widgets({}))
+    stack.up()
+    calls(store)
+    result = stack.destroy()
+    assert [s.name for s in result.steps] == ["b", "a"]
+    assert ops(store) == ["delete", "delete"]
+    assert stack.resources() == [] and stack.outputs() == {}
+    assert sorted(p.name for p in store.iterdir()) == []
+
+
+def test_runs_a_project_folder_with_its_config_defaults(
+    tmp_path: Path, store: Path, make_stack: Callable[..., Stack]
+) -> None:
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text(
+        textwrap.dedent(
+            """\
+            name: widgets
+            runtime: python
+            main: src/
+            config:
+              widgetName:
+                default: from-default
+            """
+        )
+    )
+    (project / "src" / "__main__.py").write_text(
+        textwrap.dedent(
+            """\
+            import pulumi
+            from engine_stub_provider import Widget
+
+            config = pulumi.Config()
+            w = Widget("w", name=config.require("widgetName"), token=config.require_secret("tok"))
+            pulumi.export("name", w.name)
+            pulumi.export("project", pulumi.get_project())
+            pulumi.export("token", w.token)
+            """
+        )
+    )
+    stack = make_stack(project, config={"widgets:tok": Secret("folder-secret")})
+    result = stack.up()
+    assert result.outputs == {
+        "name": "from-default",
+        "project": "widgets",
+        "token": Secret("folder-secret"),
+    }
+    assert result.steps[0].urn == "urn:pulumi:dev::widgets::pulumi-python:dynamic/stub:Widget::w"
+
+
+def test_config_keys_must_be_namespaced(make_stack: Callable[..., Stack]) -> None:
+    with pytest.raises(EngineError, match="'apiKey' has no namespace: write '<project>:apiKey'"):
+        make_stack(two_widgets({}), config={"apiKey": "x"})
+
+
+def test_a_failing_program_is_an_engine_error(make_stack: Callable[..., Stack]) -> None:
+    def program() -> None:
+        raise RuntimeError("typo in the program")
+
+    with pytest.raises(EngineError, match="the program failed: RuntimeError: typo in the program"):
+        make_stack(program).preview()
