@@ -72,7 +72,7 @@ class Console:
     """Prints the demo's output, replacing any known secret that would slip into it.
 
     A replacement means some component printed a secret: the text stays safe, and ``leaks``
-    counts it so that the demo fails instead of hiding the bug.
+    counts the lines so that the demo fails instead of hiding the bug.
     """
 
     def __init__(self) -> None:
@@ -83,11 +83,11 @@ class Console:
         self._secrets = tuple(v for v in values if v)
 
     def redact(self, text: str) -> str:
+        masked = text
         for value in self._secrets:
-            if value in text:
-                self.leaks += 1
-                text = text.replace(value, "[secret]")
-        return text
+            masked = masked.replace(value, "[secret]")
+        self.leaks += masked != text
+        return masked
 
     def say(self, text: str = "", *, end: str = "\n") -> None:
         sys.stdout.write(self.redact(text) + end)
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         console.say(f"\ndemo failed: {type(error).__name__}: {error}")
         return 1
     if console.leaks:
-        console.say(f"\ndemo failed: a secret reached the output {console.leaks} time(s) (masked)")
+        console.say(f"\ndemo failed: a secret reached {console.leaks} line(s) of output (masked)")
         return 1
     console.say(f"Demo finished in {time.monotonic() - started:.1f}s: all steps as expected.")
     return 0

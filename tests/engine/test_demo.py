@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -77,3 +81,57 @@ def test_no_api_key_or_credential_is_printed(demo_run: subprocess.CompletedProce
     output = demo_run.stdout + demo_run.stderr
     for marker in ("ss_secret_", "AKIADEMO", "demo-secret-"):
         assert marker not in output
+
+
+def load_demo_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sigsentry_demo_script", DEMO)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_failed_step_exits_one_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = load_demo_module(monkeypatch)
+
+    def failing_run(emulator: Any, secrets: Any, workdir: Path, view: Any) -> None:
+        raise demo.DemoFailure("after the first up the emulator holds 0 sources, not 1")
+
+    monkeypatch.setattr(demo, "run_with_stand_in", failing_run)
+    assert demo.main(["--engine", "stand-in"]) == 1
+    assert "demo failed: after the first up the emulator holds 0 sources" in capsys.readouterr().out
+
+
+def test_a_secret_reaching_the_output_is_masked_and_fails_the_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = load_demo_module(monkeypatch)
+
+    def leaky_run(emulator: Any, secrets: Any, workdir: Path, view: Any) -> None:
+        demo.console.say(f"oops: {secrets.api_key} {secrets.aws_secret_access_key}")
+
+    monkeypatch.setattr(demo, "run_with_stand_in", leaky_run)
+    assert demo.main(["--engine", "stand-in"]) == 1
+    output = capsys.readouterr().out
+    assert "oops: [secret] [secret]" in output
+    assert "a secret reached 1 line(s) of output" in output
+    assert "ss_secret_" not in output and "demo-secret-" not in output
+
+
+def test_engine_cli_without_the_pulumi_binary_is_a_usage_error() -> None:
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": os.environ.get("HOME", "/tmp")}
+    if shutil.which("pulumi", path=env["PATH"]):
+        pytest.skip("a pulumi binary sits beside this interpreter")
+    run = subprocess.run(
+        [sys.executable, str(DEMO), "--engine", "cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "--engine cli needs the `pulumi` binary on PATH" in run.stdout
