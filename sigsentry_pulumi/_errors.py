@@ -99,11 +99,15 @@ class APIStatusError(SigSentryError):
         ]
         if problems:
             text += " (" + "; ".join(problems) + ")"
-        if self.hint:
-            text += f". {self.hint}"
+        hint = self._hint()
+        if hint:
+            text += f". {hint}"
         if self.request_id:
             text += f" [request id {self.request_id}]"
         return text
+
+    def _hint(self) -> str:
+        return self.hint
 
     def __repr__(self) -> str:
         return (
@@ -113,7 +117,15 @@ class APIStatusError(SigSentryError):
 
 
 class BadRequestError(APIStatusError):
-    hint = "Fix the field named above; `pulumi preview` runs the same checks offline"
+    hint = "Fix the field named above"
+
+    def _hint(self) -> str:
+        if any(d.get("field") == "X-Project-Id" for d in self.details):
+            return (
+                "A tenant-scoped key needs a project: set `sigsentry:projectId` "
+                "(or SIGSENTRY_PROJECT_ID), or the resource's project_id"
+            )
+        return self.hint
 
 
 class AuthenticationError(APIStatusError):

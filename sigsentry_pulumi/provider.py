@@ -73,7 +73,7 @@ class LogSourceProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [key for key in COMPARED_KEYS if _differs(olds.get(key), _input(news, key))]
+        changed = [key for key in COMPARED_KEYS if _differs(_input(olds, key), _input(news, key))]
         if _project_differs(olds.get("projectId"), news.get("projectId")):
             changed.append("projectId")
         replaces = [key for key in changed if key in REPLACE_KEYS]
@@ -109,7 +109,7 @@ class LogSourceProvider(ResourceProvider):
             for key in ("name", "sources", "credentials")
             if news.get(key) != olds.get(key)
         }
-        if _input(news, "isActive") != olds.get("isActive"):
+        if _input(news, "isActive") != _input(olds, "isActive"):
             changes["is_active"] = _input(news, "isActive")
         if changes:
             try:

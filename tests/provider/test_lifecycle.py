@@ -355,6 +355,7 @@ def test_a_tenant_scoped_key_takes_the_project_from_the_resource(
     with pytest.raises(ProviderCallError) as caught:
         create(plugin, "t2", inputs("splunk"))
     assert "400 VALIDATION_ERROR" in caught.value.message
+    assert "sigsentry:projectId" in caught.value.message
 
 
 def test_a_missing_api_key_names_both_ways_to_set_it(start_plugin: PluginFactory) -> None:
