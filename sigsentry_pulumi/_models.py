@@ -116,7 +116,7 @@ def _name(value: object) -> list[Problem]:
     if value is None:  # LogSource fills in the resource name; only a bare provider call lacks it
         return [Problem("name", "name is required: give the log source a label")]
     if not isinstance(value, str):
-        return [Problem("name", "name must be a string")]
+        return [Problem("name", "name must be a string: give the source a text label")]
     length = len(value.strip())
     if length == 0:
         return [Problem("name", "name must not be empty or only whitespace: give it a label")]
@@ -135,7 +135,7 @@ def _sources(value: object) -> list[Problem]:
             Problem("sources", "sources is required: list the log groups, indexes or selectors")
         ]
     if not isinstance(value, list | tuple):
-        return [Problem("sources", "sources must be a list of strings")]
+        return [Problem("sources", 'sources must be a list of strings, e.g. ["/aws/lambda/api"]')]
     problems = []
     if not value:
         problems.append(
@@ -151,11 +151,14 @@ def _sources(value: object) -> list[Problem]:
         if is_unknown(entry):
             continue
         if not isinstance(entry, str) or not entry:
-            problems.append(Problem(field, "each source must be a non-empty string"))
+            problems.append(
+                Problem(field, "each source must be a non-empty string: remove this entry")
+            )
         elif len(entry) > MAX_SOURCE_LENGTH:
             problems.append(
                 Problem(
-                    field, f"source is {len(entry)} characters long: at most {MAX_SOURCE_LENGTH}"
+                    field,
+                    f"source is {len(entry)} characters long: shorten it to {MAX_SOURCE_LENGTH}",
                 )
             )
         elif entry in seen:
@@ -177,9 +180,16 @@ def _credentials(value: object, source_type: str | None) -> list[Problem]:
     problems = []
     for key, item in value.items():
         if not isinstance(key, str):
-            problems.append(Problem("credentials", "credential keys must be strings"))
+            problems.append(
+                Problem("credentials", "credential keys must be strings: rename the key")
+            )
         elif not is_unknown(item) and (not isinstance(item, str) or not item):
-            problems.append(Problem(f"credentials.{key}", "must be a non-empty string"))
+            problems.append(
+                Problem(
+                    f"credentials.{key}",
+                    "must be a non-empty string: give it a value or drop the key",
+                )
+            )
     if rule is None or source_type is None:
         return problems  # the type's own problem is reported under `type`
     keys = {k for k in value if isinstance(k, str)}
@@ -194,7 +204,9 @@ def _credentials(value: object, source_type: str | None) -> list[Problem]:
         )
     for key in rule.required:
         if key not in keys:
-            problems.append(Problem(f"credentials.{key}", f"required for type {source_type}"))
+            problems.append(
+                Problem(f"credentials.{key}", f"required for type {source_type}: add it")
+            )
     if source_type == "elastic":
         problems += _elastic_auth(keys)
     host = value.get("host")
@@ -223,10 +235,10 @@ def _elastic_auth(keys: set[str]) -> list[Problem]:
     if api_key or (user and password):
         return []
     if user:
-        return [Problem("credentials.password", "required when username is given")]
+        return [Problem("credentials.password", "required with username: add it, or use apiKey")]
     if password:
-        return [Problem("credentials.username", "required when password is given")]
-    return [Problem("credentials", "elastic needs username and password, or apiKey")]
+        return [Problem("credentials.username", "required with password: add it, or use apiKey")]
+    return [Problem("credentials", "elastic needs username and password, or apiKey: add one")]
 
 
 def _service_account(raw: str) -> list[Problem]:
@@ -252,7 +264,7 @@ def _service_account(raw: str) -> list[Problem]:
 def _boolean(field: str, value: object) -> list[Problem]:
     if value is None or is_unknown(value) or isinstance(value, bool):
         return []
-    return [Problem(field, f"{field} must be true or false")]
+    return [Problem(field, f"{field} must be true or false (a boolean, not a string)")]
 
 
 def _project_id(value: object) -> list[Problem]:

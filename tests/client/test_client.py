@@ -309,6 +309,7 @@ def test_requests_carry_user_agent_bearer_and_project_header() -> None:
     first, second = api.requests
     assert first.headers["User-Agent"] == f"sigsentry-pulumi/{__version__}"
     assert first.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert API_KEY not in str(first.url)
     assert first.headers["X-Project-Id"] == "prj_default"
     assert second.headers["X-Project-Id"] == "prj_other"
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
