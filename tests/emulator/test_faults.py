@@ -1,0 +1,152 @@
+"""Injected faults: what a client sees, what gets written, and how rules match."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from sigsentry_emulator.testing import EmulatorError, EmulatorProcess
+
+from .helpers import CLOUDWATCH, SOURCES_PATH
+
+
+def test_faults_are_off_by_default(api: httpx.Client) -> None:
+    statuses = {api.get(SOURCES_PATH).status_code for _ in range(20)}
+    assert statuses == {200}
+
+
+def test_429_fault_answers_before_anything_is_written(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    emulator.set_faults({"rules": [{"method": "POST", "fault": "429", "retryAfter": 7}]})
+
+    response = api.post(SOURCES_PATH, json=CLOUDWATCH)
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "RATE_LIMITED"
+    assert response.headers["Retry-After"] == "7"
+    emulator.clear_faults()
+    assert api.get(SOURCES_PATH).json()["data"] == []
+
+
+def test_503_fault_carries_retry_after(api: httpx.Client, emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"rules": [{"fault": "503", "retryAfter": 2}]})
+    response = api.get(SOURCES_PATH)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"] == "2"
+
+
+def test_slow_fault_delays_then_answers_normally(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    emulator.set_faults({"rules": [{"fault": "slow", "delaySeconds": 0.6, "times": 1}]})
+    started = time.monotonic()
+    slow = api.post(SOURCES_PATH, json=CLOUDWATCH)
+    elapsed = time.monotonic() - started
+    assert slow.status_code == 201
+    assert elapsed >= 0.6
+    with pytest.raises(httpx.ReadTimeout):
+        emulator.set_faults({"rules": [{"fault": "slow", "delaySeconds": 2}]})
+        api.get(SOURCES_PATH, timeout=0.3)
+
+
+def test_drop_commits_the_write_then_closes_the_connection(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    emulator.set_faults({"rules": [{"method": "POST", "fault": "drop", "times": 1}]})
+
+    with pytest.raises(httpx.TransportError):
+        api.post(SOURCES_PATH, json=CLOUDWATCH, headers={"Idempotency-Key": "dropped-once"})
+
+    [stored] = api.get(SOURCES_PATH).json()["data"]
+    assert stored["name"] == CLOUDWATCH["name"]
+    retry = api.post(SOURCES_PATH, json=CLOUDWATCH, headers={"Idempotency-Key": "dropped-once"})
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json()["data"] == stored
+    posts = [e for e in emulator.requests() if e["method"] == "POST"]
+    assert [(e["status"], e["fault"], e["replayed"]) for e in posts] == [
+        (201, "drop", False),
+        (201, None, True),
+    ]
+
+
+def test_drop_on_delete_deletes(api: httpx.Client, emulator: EmulatorProcess) -> None:
+    source = api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"]
+    emulator.set_faults({"rules": [{"method": "DELETE", "fault": "drop"}]})
+    with pytest.raises(httpx.TransportError):
+        api.delete(f"{SOURCES_PATH}/{source}")
+    assert api.get(SOURCES_PATH).json()["data"] == []
+
+
+def test_sequence_is_played_in_order_for_matching_requests_only(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    emulator.set_faults(
+        {"rules": [{"method": "POST", "path": SOURCES_PATH, "sequence": ["503", "ok", "500"]}]}
+    )
+    posts, gets = [], []
+    for _ in range(4):
+        posts.append(api.post(SOURCES_PATH, json=CLOUDWATCH).status_code)
+        gets.append(api.get(SOURCES_PATH).status_code)
+    assert posts == [503, 201, 500, 201]
+    assert gets == [200, 200, 200, 200]
+
+
+def test_path_globs_select_operations(api: httpx.Client, emulator: EmulatorProcess) -> None:
+    source = api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"]
+    emulator.set_faults({"rules": [{"path": f"{SOURCES_PATH}/*/test", "fault": "500"}]})
+    assert api.post(f"{SOURCES_PATH}/{source}/test").status_code == 500
+    assert api.put(f"{SOURCES_PATH}/{source}", json={}).status_code == 200
+    assert api.get(SOURCES_PATH).status_code == 200
+
+
+def test_times_caps_how_often_a_rule_fires(api: httpx.Client, emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"rules": [{"fault": "500", "times": 2}]})
+    assert [api.get(SOURCES_PATH).status_code for _ in range(4)] == [500, 500, 200, 200]
+
+
+def test_probability_with_a_seed_is_reproducible(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    spec = {"seed": 42, "rules": [{"method": "GET", "fault": "503", "probability": 0.5}]}
+
+    runs = []
+    for _ in range(2):
+        emulator.set_faults(spec)
+        runs.append([api.get(SOURCES_PATH).status_code for _ in range(30)])
+
+    assert runs[0] == runs[1]
+    assert set(runs[0]) == {200, 503}
+
+
+def test_rules_are_consulted_in_order(api: httpx.Client, emulator: EmulatorProcess) -> None:
+    emulator.set_faults(
+        {"rules": [{"method": "GET", "fault": "503", "times": 1}, {"fault": "500", "times": 1}]}
+    )
+    assert [api.get(SOURCES_PATH).status_code for _ in range(3)] == [503, 500, 200]
+
+
+def test_health_checks_and_admin_calls_are_never_faulted(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"rules": [{"fault": "500"}]})
+    assert httpx.get(f"{emulator.url}/healthz").status_code == 200
+    emulator.clear_requests()  # an admin call, through the same rule
+    emulator.clear_faults()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"rules": [{"fault": "418"}]},
+        {"rules": [{"method": "GET"}]},
+        {"rules": [{"fault": "500", "sequence": ["500"]}]},
+        {"rules": [{"fault": "500", "probability": 2}]},
+        {"rules": [{"fault": "500", "colour": "red"}]},
+    ],
+)
+def test_invalid_specs_are_refused(emulator: EmulatorProcess, spec: dict[str, object]) -> None:
+    with pytest.raises(EmulatorError, match="400"):
+        emulator.set_faults(spec)

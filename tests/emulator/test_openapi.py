@@ -1,0 +1,104 @@
+"""`/openapi.json` describes the contract, and a bounded schemathesis run finds no 5xx and no
+response that breaks the schema."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import Case, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from sigsentry_emulator.testing import EmulatorProcess
+
+from .helpers import SOURCES_PATH, auth
+
+MAX_EXAMPLES = 40
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def test_openapi_lists_every_operation(anonymous: httpx.Client) -> None:
+    document = anonymous.get("/openapi.json").json()
+    operations = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    }
+    assert operations == {
+        ("GET", "/healthz"),
+        ("POST", SOURCES_PATH),
+        ("GET", SOURCES_PATH),
+        ("PUT", SOURCES_PATH + "/{id}"),
+        ("DELETE", SOURCES_PATH + "/{id}"),
+        ("POST", SOURCES_PATH + "/{id}/test"),
+    }
+
+
+def test_openapi_request_bodies_follow_the_contract(anonymous: httpx.Client) -> None:
+    schemas = anonymous.get("/openapi.json").json()["components"]["schemas"]
+    create = schemas["CreateLogSourceRequest"]
+    update = schemas["UpdateLogSourceRequest"]
+    assert set(create["required"]) == {"type", "name", "credentials", "sources"}
+    assert create["additionalProperties"] is False
+    assert create["properties"]["type"]["enum"] == [
+        "cloudwatch",
+        "datadog",
+        "loki",
+        "splunk",
+        "elastic",
+        "gcp_logging",
+    ]
+    assert create["properties"]["sources"]["minItems"] == 1
+    assert create["properties"]["sources"]["maxItems"] == 100
+    assert set(update["properties"]) == {"name", "credentials", "sources", "isActive"}
+    assert "required" not in update
+    assert update["additionalProperties"] is False
+    record = schemas["LogSourceRecord"]
+    assert set(record["required"]) == {
+        "id", "tenantId", "projectId", "type", "name", "sources", "isActive", "createdAt",
+        "updatedAt",
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_no_server_errors_and_responses_match_the_schema(
+    emulator: EmulatorProcess, mode: GenerationMode
+) -> None:
+    emulator.set_quota(10_000)
+    emulator.set_rate_limit(0)
+    api_schema = schemathesis.openapi.from_url(f"{emulator.url}/openapi.json")
+    headers = auth(emulator.api_key)
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert len(operations) == 6
+
+    for operation in operations:
+        if mode == GenerationMode.NEGATIVE and operation.path == "/healthz":
+            continue  # takes no input, so there is nothing invalid to send
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case: Case) -> None:
+            case.call_and_validate(base_url=emulator.url, headers=dict(headers), checks=CHECKS)
+
+        check()
+
+    served = emulator.requests()
+    assert len(served) >= 5 * 5
+    assert all(entry["status"] < 500 for entry in served)
