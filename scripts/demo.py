@@ -317,6 +317,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"Emulator listening on {emulator.url} (demo tenant, project "
                     f"{emulator.project_id}, API key [secret])"
                 )
+                console.say(
+                    "Reading Pulumi's output: + create, ~ update, +- replace, - delete, blank for "
+                    "unchanged;\n[secret] stands for a secret value, which is never printed."
+                )
                 view = EmulatorView(emulator.url, demo.api_key)
                 try:
                     run = run_with_cli if use_cli else run_with_stand_in
