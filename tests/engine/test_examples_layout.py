@@ -53,8 +53,10 @@ def test_root_project_runs_the_quickstart_with_the_same_config_namespace() -> No
     assert (ROOT / str(root["main"])).resolve() == (ROOT / "examples" / "quickstart").resolve()
     assert root["name"] == quickstart["name"]  # `pulumi config set awsAccessKeyId` serves both
     runtime = root["runtime"]
-    assert isinstance(runtime, dict)
-    assert (ROOT / runtime["options"]["virtualenv"]).resolve() == (ROOT / ".venv").resolve()
+    assert isinstance(runtime, dict) and runtime["name"] == "python"
+    # A relative virtualenv would reach the dynamic provider plugin resolved against main's folder
+    # (its working directory), not this one: the root project relies on the activated venv.
+    assert "virtualenv" not in runtime.get("options", {})
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
