@@ -140,6 +140,18 @@ class EmulatorView:
         self._client.close()
 
 
+def expect_state_encrypted(state_files: Iterable[Path], demo: DemoSecrets) -> None:
+    """Fail if a stack state file holds the API key or a credential in plain text."""
+    files = [path for path in state_files if path.is_file()]
+    if not files:
+        raise DemoFailure("no stack state file was written")
+    for path in files:
+        content = path.read_bytes()
+        if any(value.encode() in content for value in demo.values()):
+            raise DemoFailure(f"the stack state {path.name} holds a secret in plain text")
+    console.say("Stack state checked: the API key and credentials are stored only encrypted")
+
+
 def expect_steps(actual: Mapping[str, int], expected: Mapping[str, int], what: str) -> None:
     """Fail unless the step counts are exactly ``expected`` (zero counts ignored)."""
     actual = {op: n for op, n in actual.items() if n}
@@ -191,6 +203,7 @@ def run_with_stand_in(emulator: Any, demo: DemoSecrets, workdir: Path, view: Emu
         raise DemoFailure("the stack output log_source_id does not match the emulator's source")
     if not isinstance(result.outputs.get("credentials"), Secret):
         raise DemoFailure("the credentials output is not marked secret")
+    expect_state_encrypted([workdir / "stack-state.json"], demo)
 
     step("pulumi up, again: nothing to change", stack.up, {"same": 1})
     view.expect_count(1, "the second up")
@@ -270,6 +283,7 @@ def run_with_cli(emulator: Any, demo: DemoSecrets, workdir: Path, view: Emulator
         raise DemoFailure("the stack output log_source_id does not match the emulator's source")
     if not up.outputs["credentials"].secret:
         raise DemoFailure("the credentials output is not marked secret")
+    expect_state_encrypted(state_dir.rglob("*.json"), demo)
 
     console.heading("pulumi up, again: nothing to change")
     again = stack.up(

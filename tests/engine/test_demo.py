@@ -61,6 +61,7 @@ def test_first_up_creates_and_shows_secret_outputs(
     assert re.search(r'^ +log_source_id +: "ls_[0-9a-f-]{36}"$', first_up, re.M)
     assert re.search(r"^ +\+ \d+ created$", first_up, re.M)
     assert "Emulator now holds 1 log source" in first_up
+    assert "Stack state checked: the API key and credentials are stored only encrypted" in first_up
 
 
 def test_second_up_changes_nothing(demo_run: subprocess.CompletedProcess[str]) -> None:
