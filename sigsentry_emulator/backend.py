@@ -234,12 +234,12 @@ class Backend:
     ) -> tuple[list[dict[str, object]], str | None]:
         caller.require(READ)
         page_size = _page_size(limit)
-        after = 0 if cursor is None else _decode_cursor(cursor, caller.project_id)
+        after = 0 if cursor is None else self.decode_cursor(cursor, caller.project_id)
         with self.store.transaction() as tx:
             rows = tx.list_sources(caller.tenant_id, caller.project_id, after, page_size + 1)
         more = len(rows) > page_size
         rows = rows[:page_size]
-        next_cursor = _encode_cursor(caller.project_id, rows[-1].seq) if more else None
+        next_cursor = self.encode_cursor(caller.project_id, rows[-1].seq) if more else None
         return [_record(r) for r in rows], next_cursor
 
     def test_log_source(self, caller: Caller, source_id: str) -> dict[str, object]:
@@ -249,6 +249,33 @@ class Backend:
             row = self._find(tx, caller, source_id)
         credentials = self.cipher.decrypt(row.credentials)
         return simulate_test(row.type, row.id, row.sources, credentials, row.created_at)
+
+    def encode_cursor(self, project_id: str, seq: int) -> str:
+        """Opaque to clients; signed, so a truncated or edited cursor is refused, not misread."""
+        payload = f"{project_id}:{seq}".encode()
+        signature = self.cipher.fingerprint(payload)[:12]
+        return base64.urlsafe_b64encode(signature + payload).decode().rstrip("=")
+
+    def decode_cursor(self, cursor: str, project_id: str) -> int:
+        try:
+            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
+        except (ValueError, UnicodeError, binascii.Error):
+            raw = b""
+        signature, payload = raw[:12], raw[12:]
+        if len(signature) == 12 and hmac.compare_digest(
+            signature, self.cipher.fingerprint(payload)[:12]
+        ):
+            project, _, seq = payload.decode().rpartition(":")
+            if project == project_id and seq.isdigit():
+                return int(seq)
+        raise ValidationFailed(
+            "invalid cursor",
+            [
+                FieldIssue(
+                    "cursor", "pass nextCursor from the previous page of this project unchanged"
+                )
+            ],
+        )
 
     def _find(self, tx: Transaction, caller: Caller, source_id: str) -> LogSourceRow:
         row = tx.get_source(caller.tenant_id, caller.project_id, source_id)
@@ -389,24 +416,6 @@ def _page_size(limit: str | int | None) -> int:
         return int(text)
     raise ValidationFailed(
         "invalid limit", [FieldIssue("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")]
-    )
-
-
-def _encode_cursor(project_id: str, seq: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{project_id}:{seq}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, project_id: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        version, project, seq = base64.urlsafe_b64decode(padded.encode("ascii")).decode().split(":")
-        if version == "v1" and project == project_id and seq.isdigit():
-            return int(seq)
-    except (ValueError, UnicodeError, binascii.Error):
-        pass
-    raise ValidationFailed(
-        "invalid cursor",
-        [FieldIssue("cursor", "pass nextCursor from the previous page of this project unchanged")],
     )
 
 

@@ -39,7 +39,8 @@ SERVICE_ACCOUNT_FIELDS = ("type", "project_id", "client_email", "private_key")
 Name = Annotated[
     str,
     Field(
-        pattern=r"\S",
+        # documented only: the trimmed length is checked by _check_name, next to the other rules
+        json_schema_extra={"pattern": r"\S"},
         description="1-255 characters after trimming surrounding whitespace; need not be unique",
         examples=["prod-cloudwatch"],
     ),
@@ -190,14 +191,16 @@ class Health(BaseModel):
 
 def parse_create(body: object) -> CreateLogSourceRequest:
     mapping = _require_object(body)
+    issues: list[FieldIssue] = []
+    request: CreateLogSourceRequest | None = None
     try:
         request = CreateLogSourceRequest.model_validate(mapping)
     except ValidationError as exc:
-        raise ValidationFailed("request body failed validation", _issues(exc)) from None
-    issues = _check_name(request.name) + _check_sources(request.sources)
-    issues += check_credentials(request.type, request.credentials)
-    if issues:
-        raise ValidationFailed("request body failed validation", issues)
+        issues = _issues(exc)
+    source_type = mapping.get("type")
+    issues += _field_rules(mapping, source_type if source_type in CREDENTIAL_KEYS else None)
+    if issues or request is None:
+        raise ValidationFailed("request body failed validation", _first_per_field(issues))
     return request
 
 
@@ -219,16 +222,10 @@ def parse_update(body: object) -> UpdateLogSourceRequest:
         _UpdateFieldRules.model_validate(rest)
     except ValidationError as exc:
         issues += _issues(exc, absent_ok=True)
+    issues += _field_rules(rest, None)
     if issues:
-        raise ValidationFailed("request body failed validation", issues)
-    request = UpdateLogSourceRequest.model_validate(rest)
-    if request.name is not None:
-        issues += _check_name(request.name)
-    if request.sources is not None:
-        issues += _check_sources(request.sources)
-    if issues:
-        raise ValidationFailed("request body failed validation", issues)
-    return request
+        raise ValidationFailed("request body failed validation", _first_per_field(issues))
+    return UpdateLogSourceRequest.model_validate(rest)
 
 
 def check_credentials(source_type: str, credentials: dict[str, str]) -> list[FieldIssue]:
@@ -253,6 +250,30 @@ def check_credentials(source_type: str, credentials: dict[str, str]) -> list[Fie
     if "serviceAccountJson" in credentials:
         issues += _check_service_account(credentials["serviceAccountJson"])
     return issues
+
+
+def _field_rules(mapping: dict[str, Any], source_type: str | None) -> list[FieldIssue]:
+    """The rules beyond each field's JSON type, for every field whose JSON type is right."""
+    issues: list[FieldIssue] = []
+    name, sources, credentials = (mapping.get(k) for k in ("name", "sources", "credentials"))
+    if isinstance(name, str):
+        issues += _check_name(name)
+    if isinstance(sources, list) and all(isinstance(s, str) for s in sources):
+        issues += _check_sources(sources)
+    if (
+        source_type is not None
+        and isinstance(credentials, dict)
+        and all(isinstance(v, str) for v in credentials.values())
+    ):
+        issues += check_credentials(source_type, credentials)
+    return issues
+
+
+def _first_per_field(issues: list[FieldIssue]) -> list[FieldIssue]:
+    seen: dict[str, FieldIssue] = {}
+    for issue in issues:
+        seen.setdefault(issue.field, issue)
+    return list(seen.values())
 
 
 def _require_object(body: object) -> dict[str, Any]:

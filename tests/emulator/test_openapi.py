@@ -20,7 +20,7 @@ from sigsentry_emulator.testing import EmulatorProcess
 
 from .helpers import SOURCES_PATH, auth
 
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 25
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
