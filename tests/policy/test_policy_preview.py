@@ -1,0 +1,144 @@
+"""The guardrails pack through the engine stand-in's preview, over real programs.
+
+The real pack process, the real provider plugin and the emulator: `Stack.preview(policy_packs=...)`
+checks each resource with the provider, then hands the checked inputs to the pack.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sigsentry_pulumi.testing import Secret, Stack
+from sigsentry_pulumi.testing.policy import PolicyViolationError
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = ROOT / "policy"
+ALL_TYPES = ROOT / "examples" / "all-types"
+BAD_PROGRAM = Path(__file__).resolve().parent / "bad_program"
+
+pytestmark = pytest.mark.slow
+
+
+def secret(label: str) -> Secret:
+    return Secret(f"policy-{label}-{secrets.token_hex(8)}")
+
+
+def service_account() -> Secret:
+    return Secret(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "policy-tests",
+                "client_email": "logs@policy-tests.iam.gserviceaccount.com",
+                "private_key": f"-----BEGIN PRIVATE KEY-----\n{secrets.token_hex(16)}\n-----END",
+            }
+        )
+    )
+
+
+def stack_for(
+    program: Path, project: str, settings: dict[str, Any], emulator: Any, tmp_path: Path, stack: str
+) -> Stack:
+    config: dict[str, str | Secret] = {
+        "sigsentry:apiUrl": emulator.url,
+        "sigsentry:apiKey": Secret(emulator.api_key),
+        **{f"{project}:{key}": value for key, value in settings.items()},
+    }
+    return Stack(program, state_file=tmp_path / "state.json", config=config, stack=stack)
+
+
+def secret_values(settings: dict[str, Any]) -> list[str]:
+    return [value.value for value in settings.values() if isinstance(value, Secret)]
+
+
+def test_all_types_example_passes_every_mandatory_guardrail(emulator, tmp_path):
+    settings = {
+        "awsAccessKeyId": secret("akid"),
+        "awsSecretAccessKey": secret("aws"),
+        "datadogApiKey": secret("dd-api"),
+        "datadogAppKey": secret("dd-app"),
+        "lokiHost": "https://logs.example.com",
+        "lokiApiKey": secret("loki"),
+        "splunkHost": "https://splunk.example.com:8089",
+        "splunkToken": secret("splunk"),
+        "elasticHost": "https://elastic.example.com:9200",
+        "elasticApiKey": secret("elastic"),
+        "gcpServiceAccountJson": service_account(),
+    }
+    stack = stack_for(ALL_TYPES, "sigsentry-all-types", settings, emulator, tmp_path, "prod")
+
+    preview = stack.preview(policy_packs=[PACK])
+
+    assert Counter(step.op for step in preview.steps) == {"create": 6}
+    # The example signs CloudWatch in with long-lived keys: the one advisory guardrail says so.
+    assert [
+        (v.policy, v.enforcement_level, v.urn.rsplit("::", 1)[1]) for v in preview.policy_violations
+    ] == [("cloudwatch-session-token", "advisory", "prod-cloudwatch")]
+    assert all(r["method"] == "GET" for r in emulator.requests())  # a preview writes nothing
+
+
+def bad_settings() -> dict[str, Any]:
+    return {
+        "awsAccessKeyId": secret("akid"),
+        "awsSecretAccessKey": secret("aws"),
+        "awsSessionToken": secret("sts"),
+        "datadogApiKey": secret("dd-api"),
+        "datadogAppKey": secret("dd-app"),
+        "lokiApiKey": secret("loki"),
+        "splunkToken": secret("splunk"),
+        "elasticApiKey": secret("elastic"),
+        "gcpServiceAccountJson": service_account(),
+    }
+
+
+EXPECTED_BAD = Counter(
+    {
+        ("https-hosts", "mandatory", "insecure-loki"): 1,
+        ("verify-enabled", "mandatory", "unverified"): 1,
+        ("cloudwatch-session-token", "advisory", "static-keys"): 1,
+        ("name-pattern", "advisory", "bad-name"): 1,
+        ("no-catch-all-sources", "mandatory", "everything"): 1,
+        ("max-sources", "mandatory", "too-many"): 1,
+        ("unique-type-and-name", "mandatory", "prod-gcp-copy"): 1,
+    }
+)
+
+
+def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(emulator, tmp_path):
+    settings = bad_settings()
+    stack = stack_for(BAD_PROGRAM, "sigsentry-policy-bad", settings, emulator, tmp_path, "prod")
+
+    with pytest.raises(PolicyViolationError) as caught:
+        stack.preview(policy_packs=[PACK], policy_config={"verify-enabled": {"stacks": ["prod"]}})
+
+    violations = caught.value.violations
+    found = Counter((v.policy, v.enforcement_level, v.urn.rsplit("::", 1)[1]) for v in violations)
+    assert found == EXPECTED_BAD
+    assert "preview failed: 5 mandatory policy violation(s)" in str(caught.value)
+    shown = str(caught.value) + repr(violations) + "".join(str(v) for v in violations)
+    assert not any(value in shown for value in secret_values(settings))
+    assert all(r["method"] == "GET" for r in emulator.requests())  # a preview writes nothing
+
+
+def test_bad_program_passes_on_a_stack_that_does_not_require_verify_once_levels_are_lowered(
+    emulator, tmp_path
+):
+    stack = stack_for(
+        BAD_PROGRAM, "sigsentry-policy-bad", bad_settings(), emulator, tmp_path, "dev"
+    )
+
+    preview = stack.preview(
+        policy_packs=[PACK],
+        policy_config={"all": "advisory", "verify-enabled": {"stacks": ["prod"]}},
+    )
+
+    policies = Counter(v.policy for v in preview.policy_violations)
+    assert "verify-enabled" not in policies  # dev is not a listed stack
+    assert sum(policies.values()) == 6
+    assert {v.enforcement_level for v in preview.policy_violations} == {"advisory"}
