@@ -46,6 +46,7 @@ from .models import (
     TestEnvelope,
     UpdatedEnvelope,
     UpdateLogSourceRequest,
+    create_request_json_schemas,
 )
 from .requestlog import RequestLog
 
@@ -251,7 +252,7 @@ _PROJECT_HEADER = {
     "in": "header",
     "required": False,
     "description": "the project to act on; required with a tenant-scoped key",
-    "schema": {"type": "string", "pattern": "^prj_"},
+    "schema": {"type": "string", "pattern": "^(prj_.*)?$"},  # empty: as if absent
 }
 _ID_PARAM = {
     "name": "id",
@@ -564,10 +565,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for model in (CreateLogSourceRequest, UpdateLogSourceRequest):
-        body_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(body_schema.pop("$defs", {}))
-        schemas[model.__name__] = body_schema
+    schemas.update(create_request_json_schemas("#/components/schemas/{model}"))
     components["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
     schema["security"] = [{"bearerAuth": []}]
     request_id = {"description": "echoed or generated request id", "schema": {"type": "string"}}

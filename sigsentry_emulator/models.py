@@ -40,7 +40,7 @@ Name = Annotated[
     str,
     Field(
         # documented only: the trimmed length is checked by _check_name, next to the other rules
-        json_schema_extra={"pattern": r"\S"},
+        json_schema_extra={"pattern": r"\S", "maxLength": MAX_NAME_LENGTH},
         description="1-255 characters after trimming surrounding whitespace; need not be unique",
         examples=["prod-cloudwatch"],
     ),
@@ -51,6 +51,7 @@ Sources = Annotated[
     Field(
         min_length=1,
         max_length=MAX_SOURCES,
+        json_schema_extra={"uniqueItems": True},
         description="1-100 distinct log groups, indexes or selectors",
         examples=[["/aws/lambda/checkout-api"]],
     ),
@@ -184,6 +185,89 @@ class ErrorEnvelope(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+# OpenAPI: the per-type credential rules as JSON Schema (validation itself is the code above)
+
+HOST_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#]\S*)?$"
+
+
+def credentials_json_schema(source_type: str) -> dict[str, Any]:
+    required, optional = CREDENTIAL_KEYS[source_type]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {key: _credential_value_schema(key) for key in sorted(required | optional)},
+        "required": sorted(required),
+        "additionalProperties": False,
+        "description": f"write-only credentials of a {source_type} source",
+    }
+    if source_type == "elastic":
+        schema["oneOf"] = [
+            {"required": ["username", "password"], "not": {"required": ["apiKey"]}},
+            {
+                "required": ["apiKey"],
+                "not": {"anyOf": [{"required": ["username"]}, {"required": ["password"]}]},
+            },
+        ]
+    return schema
+
+
+def _credential_value_schema(key: str) -> dict[str, Any]:
+    if key == "host":
+        return {"type": "string", "format": "uri", "pattern": HOST_PATTERN}
+    if key == "serviceAccountJson":
+        return {
+            "type": "string",
+            "minLength": 1,
+            "contentMediaType": "application/json",
+            "description": "a service-account key file: a JSON object with at least "
+            + ", ".join(SERVICE_ACCOUNT_FIELDS),
+        }
+    return {"type": "string", "minLength": 1}
+
+
+def type_schema_name(source_type: str) -> str:
+    return "".join(part.capitalize() for part in source_type.split("_"))
+
+
+def create_request_json_schemas(ref: str) -> dict[str, dict[str, Any]]:
+    """`CreateLogSourceRequest` as a oneOf discriminated by `type`, with its parts.
+
+    `ref` formats a component name into a reference (e.g. "#/components/schemas/{model}").
+    """
+    base = CreateLogSourceRequest.model_json_schema(ref_template=ref)
+    schemas: dict[str, dict[str, Any]] = dict(base.pop("$defs", {}))
+    variants = {}
+    for source_type in LOG_SOURCE_TYPES:
+        name = type_schema_name(source_type)
+        schemas[f"{name}Credentials"] = credentials_json_schema(source_type)
+        variant = {
+            **base,
+            "title": f"Create{name}LogSource",
+            "properties": {
+                **base["properties"],
+                "type": {"type": "string", "const": source_type},
+                "credentials": {"$ref": ref.format(model=f"{name}Credentials")},
+            },
+        }
+        schemas[f"Create{name}LogSource"] = variant
+        variants[source_type] = ref.format(model=f"Create{name}LogSource")
+    schemas["CreateLogSourceRequest"] = {
+        "title": "CreateLogSourceRequest",
+        "oneOf": [{"$ref": target} for target in variants.values()],
+        "discriminator": {"propertyName": "type", "mapping": variants},
+    }
+    update = UpdateLogSourceRequest.model_json_schema(ref_template=ref)
+    schemas.update(update.pop("$defs", {}))
+    update["properties"]["credentials"] = {
+        "description": "replaces the stored set wholesale; keys of the source's type",
+        "anyOf": [
+            {"$ref": ref.format(model=f"{type_schema_name(t)}Credentials")}
+            for t in LOG_SOURCE_TYPES
+        ],
+    }
+    schemas["UpdateLogSourceRequest"] = update
+    return schemas
 
 
 # parsing

@@ -48,19 +48,30 @@ def test_openapi_lists_every_operation(anonymous: httpx.Client) -> None:
 def test_openapi_request_bodies_follow_the_contract(anonymous: httpx.Client) -> None:
     schemas = anonymous.get("/openapi.json").json()["components"]["schemas"]
     create = schemas["CreateLogSourceRequest"]
+    assert set(create["discriminator"]["mapping"]) == {
+        "cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging",
+    }  # fmt: skip
+    datadog = schemas["CreateDatadogLogSource"]
+    assert set(datadog["required"]) == {"type", "name", "credentials", "sources"}
+    assert datadog["additionalProperties"] is False
+    assert datadog["properties"]["sources"]["minItems"] == 1
+    assert datadog["properties"]["sources"]["maxItems"] == 100
+    assert datadog["properties"]["sources"]["uniqueItems"] is True
+    credentials = {
+        name.removesuffix("Credentials"): (set(s["required"]), set(s["properties"]))
+        for name, s in schemas.items()
+        if name.endswith("Credentials")
+    }
+    assert credentials == {
+        "Cloudwatch": ({"accessKeyId", "secretAccessKey"},
+                       {"accessKeyId", "secretAccessKey", "sessionToken"}),
+        "Datadog": ({"apiKey", "appKey"}, {"apiKey", "appKey"}),
+        "Loki": ({"host"}, {"host", "apiKey", "orgId"}),
+        "Splunk": ({"host", "token"}, {"host", "token"}),
+        "Elastic": ({"host"}, {"host", "username", "password", "apiKey"}),
+        "GcpLogging": ({"serviceAccountJson"}, {"serviceAccountJson"}),
+    }  # fmt: skip
     update = schemas["UpdateLogSourceRequest"]
-    assert set(create["required"]) == {"type", "name", "credentials", "sources"}
-    assert create["additionalProperties"] is False
-    assert create["properties"]["type"]["enum"] == [
-        "cloudwatch",
-        "datadog",
-        "loki",
-        "splunk",
-        "elastic",
-        "gcp_logging",
-    ]
-    assert create["properties"]["sources"]["minItems"] == 1
-    assert create["properties"]["sources"]["maxItems"] == 100
     assert set(update["properties"]) == {"name", "credentials", "sources", "isActive"}
     assert "required" not in update
     assert update["additionalProperties"] is False
