@@ -405,19 +405,21 @@ def refresh(
         inputs = (
             _mark(response.inputs, secret_keys) if response.inputs is not None else resource.inputs
         )
-        # As the engine does: diff the refreshed outputs against the inputs the stack knows.
-        provider.call(
+        # As the engine does: the provider diffs the refreshed outputs against the inputs the
+        # stack knows; "no change" means no drift, even if Read filled in inputs (a default the
+        # provider resolved, say). With changes=None the engine compares the outputs itself.
+        diff = provider.call(
             "refresh",
             resource,
             lambda: plugin.diff(
                 response.id, resource.urn, outputs, resource.inputs, old_inputs=resource.inputs
             ),
         )
-        if response.inputs is not None:
-            drift = _changed_keys(resource.inputs, inputs)
-        else:
-            drift = _changed_keys(resource.outputs, outputs)
-        drift = tuple(key for key in drift if key != PROVIDER_KEY)
+        drift: tuple[str, ...] = ()
+        if diff.changes is not False:
+            drift = _without_provider(_changed_keys(resource.outputs, outputs))
+            if diff.changes and not drift:
+                drift = _without_provider(_changed_keys(resource.inputs, inputs))
         refreshed = ResourceState(
             urn=resource.urn,
             type=resource.type,
@@ -428,7 +430,9 @@ def refresh(
             dependencies=resource.dependencies,
             external=resource.external,
         )
-        return _step("refresh" if drift else "same", resource, response.id, drift), refreshed
+        return _step(
+            "refresh" if drift or diff.changes else "same", resource, response.id, drift
+        ), refreshed
 
     with ThreadPoolExecutor(MAX_CONCURRENT_CALLS, thread_name_prefix="refresh") as pool:
         results = list(pool.map(one, old.resources))
@@ -492,6 +496,10 @@ def _mark(values: Mapping[str, Any], secret_keys: set[str]) -> dict[str, Any]:
         plain = reveal(value)
         marked[key] = Secret(plain) if key in secret_keys else plain
     return marked
+
+
+def _without_provider(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(key for key in keys if key != PROVIDER_KEY)
 
 
 def _subset(values: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:

@@ -123,7 +123,8 @@ class WidgetProvider(pulumi.dynamic.ResourceProvider):
         if not path.exists():
             return pulumi.dynamic.ReadResult(None, {})
         record = json.loads(path.read_text())
-        outs = {**record, "revision": props.get("revision", 0)}
+        # What the store does not keep comes from the old outputs, as a real read would rebuild it.
+        outs = {**record, "revision": props.get("revision"), "authorized": props.get("authorized")}
         return pulumi.dynamic.ReadResult(id_, outs, inputs=dict(record))
 
     def update(
