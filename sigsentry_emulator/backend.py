@@ -35,7 +35,7 @@ from .errors import (
     Unauthorized,
     ValidationFailed,
 )
-from .models import check_credentials, parse_create, parse_update
+from .models import check_credentials, decode_json, parse_create, parse_update
 from .ratelimit import RateLimiter
 from .seed import SeedConfig
 from .simulation import simulate_test
@@ -146,12 +146,14 @@ class Backend:
     def create_log_source(
         self, caller: Caller, body: object, idempotency_key: str | None
     ) -> CreateResult:
+        """`body`: decoded JSON, or the raw bytes of the request (decoded here, in rule order)."""
         caller.require(WRITE)
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
             raise ValidationFailed(
                 "invalid Idempotency-Key",
                 [FieldIssue("Idempotency-Key", "must be 1-255 printable ASCII characters")],
             )
+        body = _decoded(body)
         fingerprint = self._fingerprint(caller.project_id, body)
         now = self._clock()
         with self.store.transaction() as tx:
@@ -198,7 +200,7 @@ class Backend:
     def update_log_source(self, caller: Caller, source_id: str, body: object) -> None:
         caller.require(WRITE)
         _check_source_id(source_id)
-        request = parse_update(body)
+        request = parse_update(_decoded(body))
         with self.store.transaction() as tx:
             row = self._find(tx, caller, source_id)
             credentials = row.credentials
@@ -398,6 +400,11 @@ class Backend:
 def hash_api_key(api_key: str) -> bytes:
     # API keys are long random strings, so a fast unsalted hash suffices (unlike passwords)
     return hashlib.sha256(api_key.encode()).digest()
+
+
+def _decoded(body: object) -> object:
+    # the HTTP layer hands over raw bytes so that JSON errors come after the permission check
+    return decode_json(body) if isinstance(body, bytes) else body
 
 
 def _check_source_id(source_id: str) -> None:

@@ -273,6 +273,23 @@ def create_request_json_schemas(ref: str) -> dict[str, dict[str, Any]]:
 # parsing
 
 
+def decode_json(raw: bytes) -> object:
+    """A request body as JSON (NaN and Infinity refused), or 400 naming `body`."""
+    if not raw.strip():
+        raise ValidationFailed("request body is empty", [FieldIssue("body", "required")])
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        issue = "not valid JSON"
+        if isinstance(exc, json.JSONDecodeError):
+            issue += f" (line {exc.lineno}, column {exc.colno})"
+        raise ValidationFailed("malformed JSON body", [FieldIssue("body", issue)]) from None
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_create(body: object) -> CreateLogSourceRequest:
     mapping = _require_object(body)
     issues: list[FieldIssue] = []

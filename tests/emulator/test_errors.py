@@ -529,3 +529,25 @@ def test_server_faults_use_the_envelope(
     error_of(response, status, code)
     assert response.headers["X-Request-Id"] == "fault-1"
     assert api.get(SOURCES_PATH).status_code == 200
+
+
+# the order in which rules apply
+
+
+def test_permission_is_checked_before_the_body_is_read(
+    anonymous: httpx.Client, emulator: EmulatorProcess, source_id: str
+) -> None:
+    reader = auth(emulator.create_key(permissions=["config:read"]).api_key)
+    for method, path in (("POST", SOURCES_PATH), ("PUT", f"{SOURCES_PATH}/{source_id}")):
+        response = anonymous.request(method, path, content=b"{broken", headers=reader)
+        error_of(response, 403, "FORBIDDEN")
+
+
+def test_path_id_is_checked_before_the_body(api: httpx.Client) -> None:
+    response = api.put(f"{SOURCES_PATH}/ls_a1b2c3", content=b"{broken")
+    assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["id"]
+
+
+def test_authentication_comes_before_everything(anonymous: httpx.Client) -> None:
+    response = anonymous.put(f"{SOURCES_PATH}/ls_a1b2c3", content=b"{broken")
+    error_of(response, 401, "UNAUTHORIZED")
