@@ -169,6 +169,7 @@ class Stack:
                 config=self._config,
                 preview=preview,
                 handler=deployment,
+                secrets=self._secrets(state),
             )
             deployment.finish()
         except EngineError as error:

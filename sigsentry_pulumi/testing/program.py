@@ -26,7 +26,7 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +40,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from .errors import EngineError
-from .values import Secret
+from .values import Secret, scrub
 
 __all__ = [
     "ProgramSpec",
@@ -152,10 +152,12 @@ def run_program(
     config: Mapping[str, str | Secret],
     preview: bool,
     handler: RegistrationHandler,
+    secrets: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Run the program once; returns the stack outputs (secrets as :class:`Secret`).
 
-    Raises the first :class:`EngineError` a registration raised, else the program's own error.
+    Raises the first :class:`EngineError` a registration raised, else the program's own error as
+    an :class:`EngineError` (``secrets`` scrubbed from its message).
     """
     plain = {
         key: str(value.value if isinstance(value, Secret) else value)
@@ -181,9 +183,11 @@ def run_program(
         except Exception as error:
             if monitor.error is not None:
                 raise monitor.error from None
-            raise EngineError(
-                f"the program failed: {type(error).__name__}: {error}", step="program"
-            ) from error
+            text = f"{type(error).__name__}: {error}"
+            safe = scrub(text, secrets)
+            failure = EngineError(f"the program failed: {safe}", step="program")
+            # The original exception (and its traceback) only when it holds no secret.
+            raise failure from (error if safe == text else None)
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.run_until_complete(loop.shutdown_default_executor())

@@ -135,6 +135,8 @@ class WidgetProvider(pulumi.dynamic.ResourceProvider):
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         self._log("delete", id_)
+        if (self._store / "fail-deletes").exists():  # a test's switch: the API is down
+            raise RuntimeError(f"the API refused to delete {id_} (HTTP 503): try again later")
         self._record(id_).unlink(missing_ok=True)
 
 

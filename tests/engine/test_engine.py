@@ -442,3 +442,81 @@ def test_a_failing_program_is_an_engine_error(make_stack: Callable[..., Stack]) 
 
     with pytest.raises(EngineError, match="the program failed: RuntimeError: typo in the program"):
         make_stack(program).preview()
+
+
+def test_an_interrupted_replacement_deletes_the_old_resource_next_time(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {"with_b": False}
+    stack = make_stack(two_widgets(spec))
+    old_id = stack.up().step("a").id
+    spec["kind"] = "fancy"
+    (store / "fail-deletes").touch()
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    assert caught.value.step == "delete" and "HTTP 503" in str(caught.value)
+    (new,) = stack.resources()
+    assert new.id != old_id and new.inputs["kind"] == "fancy"
+    assert (store / f"{old_id}.json").exists()
+
+    (store / "fail-deletes").unlink()
+    calls(store)
+    retried = stack.up()
+    assert [(s.op, s.id) for s in retried.steps] == [("same", new.id), ("delete", old_id)]
+    assert not (store / f"{old_id}.json").exists()
+
+
+def test_only_dynamic_resources_can_be_deployed(make_stack: Callable[..., Stack]) -> None:
+    def program() -> None:
+        pulumi.CustomResource("aws:s3/bucket:Bucket", "logs", {})
+
+    with pytest.raises(EngineError, match="only Python dynamic resources") as caught:
+        make_stack(program).preview()
+    assert caught.value.urn is not None and caught.value.urn.endswith("::logs")
+
+
+def test_a_folder_without_pulumi_yaml_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match=r"no Pulumi\.yaml in"):
+        Stack(tmp_path, state_file=tmp_path / "state.json")
+
+
+def test_a_program_error_never_shows_a_secret_config_value(
+    make_stack: Callable[..., Stack],
+) -> None:
+    def program() -> None:
+        token = pulumi.Config("stub").require("token")
+        raise ValueError(f"cannot use {token}")
+
+    with pytest.raises(EngineError) as caught:
+        make_stack(program).preview()
+    assert str(caught.value) == "the program failed: ValueError: cannot use [secret]"
+    assert caught.value.__cause__ is None
+
+
+def test_preview_hands_checked_inputs_to_policy_packs(
+    make_stack: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from sigsentry_pulumi.testing import policy
+
+    seen: dict[str, Any] = {}
+
+    def fake_run_policy_packs(packs: Any, resources: Any, **options: Any) -> list[Any]:
+        seen.update(packs=list(packs), resources=list(resources), **options)
+        level = "mandatory" if options["config"].get("strict") else "advisory"
+        return [policy.PolicyViolation("pack", "no-beta", level, "beta is banned", None)]
+
+    monkeypatch.setattr(policy, "run_policy_packs", fake_run_policy_packs)
+    stack = make_stack(two_widgets({}))
+    result = stack.preview(policy_packs=[tmp_path / "pack"], policy_config={"strict": False})
+    assert [v.policy for v in result.policy_violations] == ["no-beta"]
+    assert seen["packs"] == [tmp_path / "pack"]
+    assert (seen["project"], seen["stack"]) == ("project", "dev")
+    by_name = {resource.name: resource for resource in seen["resources"]}
+    assert by_name["a"].type == "pulumi-python:dynamic/stub:Widget"
+    assert "__provider" not in by_name["a"].properties
+    assert by_name["a"].properties["token"] == Secret(WIDGET_TOKEN)
+    assert "ref" not in by_name["b"].properties  # unknown in a preview: left out
+
+    with pytest.raises(policy.PolicyViolationError) as caught:
+        stack.preview(policy_packs=[tmp_path / "pack"], policy_config={"strict": True})
+    assert caught.value.violations[0].enforcement_level == "mandatory"
