@@ -122,7 +122,6 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or f"req_{uuid.uuid4().hex}"
-        scope["sigsentry.request_id"] = request_id
         path: str = scope["path"]
         internal = path.startswith(_UNLOGGED_PREFIXES)
         fault = None if internal else self.state.faults.decide(scope["method"], path)

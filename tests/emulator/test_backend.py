@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from sigsentry_emulator.backend import (
@@ -304,3 +306,31 @@ def test_credentials_round_trip_through_ciphertext() -> None:
     assert b"plain-secret" not in token
     assert cipher.decrypt(token) == {"apiKey": "plain-secret"}
     assert CredentialCipher.generate().fingerprint(b"x") != cipher.fingerprint(b"x")
+
+
+def test_the_app_runs_in_process_too() -> None:
+    import sigsentry_emulator
+
+    backend = sigsentry_emulator.Backend(
+        sigsentry_emulator.Store(":memory:"), sigsentry_emulator.CredentialCipher.generate()
+    )
+    minted = backend.mint_key(
+        permissions=["config:read", "config:write"],
+        tenant_id=None,
+        project_id=None,
+        tenant_scoped=False,
+    )
+    app = sigsentry_emulator.create_app(sigsentry_emulator.EmulatorState(backend))
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {minted.api_key}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://emulator", headers=headers
+        ) as client:
+            created = await client.post("/v1/config/log-sources", json=CLOUDWATCH)
+            listed = await client.get("/v1/config/log-sources")
+            return [created.status_code, len(listed.json()["data"])]
+
+    assert asyncio.run(scenario()) == [201, 1]
+    assert sorted(sigsentry_emulator.__all__) == sigsentry_emulator.__all__
