@@ -1,5 +1,6 @@
-"""Fixtures for the real-CLI tests: the emulator on a loopback port, and a Pulumi stack driven by
-the Automation API with a local file backend and the passphrase secrets provider.
+"""Fixtures for the real-CLI tests: a Pulumi stack driven by the Automation API with a local file
+backend and the passphrase secrets provider, configured for the shared `emulator` fixture
+(tests/conftest.py: one emulator process per worker, reset before each test).
 
 Everything here needs the `pulumi` binary; the test modules skip themselves (with the reason) when
 it is not on PATH, before any fixture runs.
@@ -17,15 +18,6 @@ import httpx
 import pytest
 
 PROJECT = "sigsentry-cli-test"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Any]:
-    """A fresh emulator process on a free loopback port, its database in this test's tmp_path."""
-    from sigsentry_emulator.testing import EmulatorProcess
-
-    with EmulatorProcess(db_path=tmp_path / "emulator" / "sigsentry.db") as process:
-        yield process
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """The shipped example programs, run as written through the engine stand-in against the emulator:
-preview, up, a second up with nothing to change, destroy."""
+preview, up, a second up with nothing to change, destroy.
+
+`emulator` is the shared fixture (tests/conftest.py): one process per worker, reset per test."""
 
 from __future__ import annotations
 
 import json
 import secrets
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,6 @@ EXAMPLE_CASES = {
         ["cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging"],
     ),
 }
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Any]:
-    from sigsentry_emulator.testing import EmulatorProcess
-
-    with EmulatorProcess(db_path=tmp_path / "emulator" / "sigsentry.db") as process:
-        yield process
 
 
 def _list(emulator: Any) -> list[dict[str, Any]]:
