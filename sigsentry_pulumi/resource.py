@@ -127,4 +127,3 @@ def _props(**inputs: Any) -> dict[str, Any]:
     props.update(inputs)
     props.update(tenant_id=None, created_at=None)
     return props
-

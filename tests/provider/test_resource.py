@@ -84,10 +84,17 @@ class EngineLikeMonitor(mocks.MockMonitor):
 
 @pytest.fixture
 def engine() -> Iterator[tuple[EchoMocks, EngineLikeMonitor]]:
+    # A loop of our own: whatever ran before may have closed or unset the main thread's loop.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     echo = EchoMocks()
     monitor = EngineLikeMonitor(echo)
     pulumi.runtime.set_mocks(echo, monitor=monitor, preview=False)
-    yield echo, monitor
+    try:
+        yield echo, monitor
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def run(program: Any) -> None:
