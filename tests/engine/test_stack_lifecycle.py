@@ -18,7 +18,7 @@ import pytest
 
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSource
-from sigsentry_pulumi.testing import OperationResult, Secret, Stack
+from sigsentry_pulumi.testing import EngineError, OperationResult, Secret, Stack
 
 SERVICE_ACCOUNT = json.dumps(
     {
@@ -250,4 +250,34 @@ def test_log_source_lifecycle(type_: str, emulator: EmulatorProcess, tmp_path: P
     destroyed = stack.destroy()
     assert ops(destroyed) == {"follower": "delete", "main": "delete"}
     assert api.records() == {}
+    assert stack.resources() == []
+
+
+def test_invalid_inputs_fail_before_any_api_call(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    spec: dict[str, Any] = {
+        "type": "cloudwatch",
+        "name": "half-configured",
+        "credentials": {"accessKeyId": CREDENTIALS["cloudwatch"]["accessKeyId"]},
+        "sources": SOURCES["cloudwatch"],
+        "is_active": True,
+    }
+    stack = Stack(
+        log_source_program(spec),
+        state_file=tmp_path / "state.json",
+        project="engine-suite",
+        config={
+            "sigsentry:apiUrl": emulator.url,
+            "sigsentry:apiKey": Secret(emulator.api_key),
+            "sigsentry:projectId": emulator.project_id,
+        },
+        passphrase="engine-suite-passphrase",
+    )
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    message = str(caught.value)
+    assert caught.value.step == "check"
+    assert "LogSource 'main'" in message and "secretAccessKey" in message
+    assert "no resource was changed" in message
+    assert CREDENTIALS["cloudwatch"]["accessKeyId"] not in message
+    assert emulator.requests() == []
     assert stack.resources() == []
