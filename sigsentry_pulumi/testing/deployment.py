@@ -109,6 +109,7 @@ class Deployment:
         self.checked: dict[str, tuple[Registration, dict[str, Any]]] = {}
         self._seen: set[str] = set()
         self._deleted: set[tuple[str, str]] = set()
+        self._finished = False
 
     # -- registrations ----------------------------------------------------------------------
 
@@ -322,6 +323,7 @@ class Deployment:
                 self._delete(resource)
         if not self.preview:
             self._pending.clear()
+        self._finished = True
 
     def _delete(self, resource: ResourceState) -> None:
         self._provider.call(
@@ -338,10 +340,11 @@ class Deployment:
         self._record_step("delete", resource, resource.id)
 
     def state(self, outputs: dict[str, Any]) -> StackState:
-        """The state after this deployment; after a failure, what completed plus what is left."""
+        """The state after this deployment: what the program declared (and read); after a
+        failure, what completed plus the old resources not dealt with yet."""
         with self._lock:
             resources = list(self.new.values())
-            for urn in self._old_order:
+            for urn in [] if self._finished else self._old_order:
                 old = self._old[urn]
                 if urn not in self.new and _identity(old) not in self._deleted:
                     resources.append(old)

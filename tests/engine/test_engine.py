@@ -357,9 +357,12 @@ def test_get_reads_through_the_provider_and_destroy_leaves_it_alone(
     assert a_id is not None
     calls(store)
 
+    lookup = {"enabled": True}
+
     def program() -> None:
-        found = Widget.get("found", a_id)
-        pulumi.export("found_name", found.name)
+        if lookup["enabled"]:
+            found = Widget.get("found", a_id)
+            pulumi.export("found_name", found.name)
 
     reader = make_stack(program)
     result = reader.up()
@@ -369,6 +372,13 @@ def test_get_reads_through_the_provider_and_destroy_leaves_it_alone(
     reader.destroy()
     assert (store / f"{a_id}.json").exists()
     assert reader.resources() == []
+
+    # A read the program no longer makes is forgotten, and never deleted.
+    reader.up()
+    lookup["enabled"] = False
+    assert reader.up().steps == []
+    assert reader.resources() == []
+    assert (store / f"{a_id}.json").exists()
 
 
 def test_get_of_a_missing_id_fails_clearly(make_stack: Callable[..., Stack]) -> None:
