@@ -332,5 +332,10 @@ def test_the_app_runs_in_process_too() -> None:
             listed = await client.get("/v1/config/log-sources")
             return [created.status_code, len(listed.json()["data"])]
 
-    assert asyncio.run(scenario()) == [201, 1]
+    # a private loop: asyncio.run() would leave "no current event loop" behind for later tests
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(scenario()) == [201, 1]
+    finally:
+        loop.close()
     assert sorted(sigsentry_emulator.__all__) == sigsentry_emulator.__all__
