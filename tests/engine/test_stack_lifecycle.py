@@ -281,3 +281,45 @@ def test_invalid_inputs_fail_before_any_api_call(emulator: EmulatorProcess, tmp_
     assert CREDENTIALS["cloudwatch"]["accessKeyId"] not in message
     assert emulator.requests() == []
     assert stack.resources() == []
+
+
+def test_get_reads_an_existing_source_and_destroy_leaves_it(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    response = httpx.post(
+        f"{emulator.url}/v1/config/log-sources",
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        json={
+            "type": "splunk",
+            "name": "made-elsewhere",
+            "credentials": CREDENTIALS["splunk"],
+            "sources": SOURCES["splunk"],
+        },
+    )
+    response.raise_for_status()
+    existing = response.json()["data"]["id"]
+
+    def program() -> None:
+        found = LogSource.get("found", existing)
+        pulumi.export("name", found.name)
+        pulumi.export("type", found.type)
+
+    stack = Stack(
+        program,
+        state_file=tmp_path / "state.json",
+        project="engine-suite",
+        config={
+            "sigsentry:apiUrl": emulator.url,
+            "sigsentry:apiKey": Secret(emulator.api_key),
+            "sigsentry:projectId": emulator.project_id,
+        },
+        passphrase="engine-suite-passphrase",
+    )
+    emulator.clear_requests()
+    result = stack.up()
+    assert [(step.op, step.id) for step in result.steps] == [("read", existing)]
+    assert result.outputs == {"name": "made-elsewhere", "type": "splunk"}
+    assert writes(emulator) == []
+    stack.destroy()
+    assert writes(emulator) == []
+    assert existing in Api(emulator).records()
