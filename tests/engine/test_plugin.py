@@ -161,6 +161,7 @@ def test_stop_ends_the_process(tmp_path: Path) -> None:
     assert not _alive(pid)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_no_orphan_plugin_survives_a_killed_parent(tmp_path: Path) -> None:
     parent_code = (
         "import sys, time\n"
