@@ -1,16 +1,14 @@
-"""The HTTP layer: routes, JSON envelopes, request ids, faults, the request log, admin endpoints.
+"""The HTTP layer: the API's routes, request ids, injected faults, the request log, OpenAPI.
 
 Each route decodes its request, calls one `Backend` method in a worker thread (SQLite calls block)
 and encodes the result; every rule lives in the backend. `EdgeMiddleware` runs around all routes:
 it echoes or generates `X-Request-Id`, applies injected faults, and records the request log.
-Admin routes (`/_admin/...`) are registered only when an admin token is configured, need it in
-`X-Admin-Token`, and are left out of `/openapi.json`.
+Admin routes (`admin.py`) are added only when an admin token is configured.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import re
 import uuid
@@ -20,21 +18,21 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .admin import add_admin_routes
 from .backend import Backend, Caller
+from .envelopes import error_response, success
 from .errors import (
     ApiError,
-    FieldIssue,
     InternalError,
     RateLimited,
     ServiceUnavailable,
     Unauthorized,
-    ValidationFailed,
 )
-from .faults import FaultInjector, FaultSpec
+from .faults import FaultInjector
 from .models import (
     CreatedEnvelope,
     CreateLogSourceRequest,
@@ -46,7 +44,6 @@ from .models import (
     UpdatedEnvelope,
     UpdateLogSourceRequest,
     create_request_json_schemas,
-    decode_json,
 )
 from .requestlog import RequestLog
 
@@ -101,7 +98,7 @@ def create_app(state: EmulatorState) -> FastAPI:
     _add_error_handlers(app)
     _add_api_routes(app, state)
     if state.admin_token:
-        _add_admin_routes(app, state)
+        add_admin_routes(app, state)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware, state=state)
     return app
@@ -151,13 +148,13 @@ class EdgeMiddleware:
                 await self._drop(scope)
             else:
                 error = _fault_error(fault.kind, fault.retry_after)
-                await _error_response(error)(scope, receive, send_with_id)
+                await error_response(error)(scope, receive, send_with_id)
         except Exception:
             # answered here rather than by Starlette's outer handler so the 500 keeps its
             # X-Request-Id; the traceback goes to the server log, never to the client
             logger.exception("unhandled error answering %s %s", scope["method"], path)
             if not seen["started"]:
-                await _error_response(InternalError("internal error"))(scope, receive, send_with_id)
+                await error_response(InternalError("internal error"))(scope, receive, send_with_id)
         finally:
             if not internal:
                 self.state.request_log.add(
@@ -198,17 +195,10 @@ def _fault_error(kind: str, retry_after: int) -> ApiError:
 # errors
 
 
-def _error_response(error: ApiError) -> JSONResponse:
-    headers = {}
-    if error.retry_after is not None:
-        headers["Retry-After"] = str(error.retry_after)
-    return JSONResponse(error.envelope(), status_code=error.status, headers=headers)
-
-
 def _add_error_handlers(app: FastAPI) -> None:
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return _error_response(exc)
+        return error_response(exc)
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -219,8 +209,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             }
             return JSONResponse(body, status_code=405, headers=exc.headers)
         if exc.status_code == 404:
-            return _error_response(_NoRoute("no such endpoint"))
-        return _error_response(InternalError(str(exc.detail)))
+            return error_response(_NoRoute("no such endpoint"))
+        return error_response(InternalError(str(exc.detail)))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -307,7 +297,7 @@ def _add_api_routes(app: FastAPI, state: EmulatorState) -> None:
             backend.create_log_source, caller, body, request.headers.get("Idempotency-Key")
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-        return _success(result.record, status=result.status, headers=headers)
+        return success(result.record, status=result.status, headers=headers)
 
     @app.get(
         _SOURCE_PATH,
@@ -349,7 +339,7 @@ def _add_api_routes(app: FastAPI, state: EmulatorState) -> None:
         caller = await _caller(request, backend)
         body = await request.body()
         await run_in_threadpool(backend.update_log_source, caller, request.path_params["id"], body)
-        return _success({"updated": True})
+        return success({"updated": True})
 
     @app.delete(
         _SOURCE_PATH + "/{id}",
@@ -361,7 +351,7 @@ def _add_api_routes(app: FastAPI, state: EmulatorState) -> None:
     async def delete_log_source(request: Request) -> JSONResponse:
         caller = await _caller(request, backend)
         await run_in_threadpool(backend.delete_log_source, caller, request.path_params["id"])
-        return _success({"deleted": True})
+        return success({"deleted": True})
 
     @app.post(
         _SOURCE_PATH + "/{id}/test",
@@ -373,7 +363,7 @@ def _add_api_routes(app: FastAPI, state: EmulatorState) -> None:
     async def test_log_source(request: Request) -> JSONResponse:
         caller = await _caller(request, backend)
         result = await run_in_threadpool(backend.test_log_source, caller, request.path_params["id"])
-        return _success(result)
+        return success(result)
 
 
 async def _caller(request: Request, backend: Backend) -> Caller:
@@ -385,159 +375,6 @@ async def _caller(request: Request, backend: Backend) -> Caller:
             raise Unauthorized("malformed Authorization header: send Authorization: Bearer <key>")
         token = token.strip()
     return await run_in_threadpool(backend.authenticate, token, request.headers.get("X-Project-Id"))
-
-
-async def _json_body(request: Request) -> object:
-    return decode_json(await request.body())
-
-
-def _success(
-    data: object, *, status: int = 200, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse({"success": True, "data": data}, status_code=status, headers=headers)
-
-
-# admin
-
-
-class _KeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    permissions: list[str] = Field(default_factory=lambda: ["config:read", "config:write"])
-    tenantId: str | None = None
-    projectId: str | None = None
-    newTenant: bool = False
-    tenantScoped: bool = False
-
-
-class _ProjectRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tenantId: str
-
-
-class _RateLimitSetting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    rate: float = Field(ge=0)
-    burst: float | None = Field(default=None, ge=1)
-
-
-class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    quota: int | None = Field(default=None, ge=0)
-    rateLimit: _RateLimitSetting | None = None
-
-
-def _add_admin_routes(app: FastAPI, state: EmulatorState) -> None:
-    backend = state.backend
-
-    def guard(request: Request) -> None:
-        given = request.headers.get("X-Admin-Token", "")
-        expected = state.admin_token or ""
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise Unauthorized("admin endpoints need the admin token in X-Admin-Token")
-
-    async def admin_body(request: Request, model: type[BaseModel]) -> Any:
-        try:
-            return model.model_validate(await _json_body(request))
-        except ValidationError as exc:
-            issues = [
-                FieldIssue(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                for e in exc.errors(include_url=False, include_input=False)
-            ]
-            raise ValidationFailed("admin request failed validation", issues) from None
-
-    @app.post("/_admin/reset", include_in_schema=False)
-    async def reset(request: Request) -> JSONResponse:
-        guard(request)
-        await run_in_threadpool(backend.reset)
-        state.request_log.clear()
-        return _success({"reset": True})
-
-    @app.get("/_admin/requests", include_in_schema=False)
-    async def requests(request: Request) -> JSONResponse:
-        guard(request)
-        return _success(state.request_log.entries())
-
-    @app.delete("/_admin/requests", include_in_schema=False)
-    async def clear_requests(request: Request) -> JSONResponse:
-        guard(request)
-        state.request_log.clear()
-        return _success({"cleared": True})
-
-    @app.get("/_admin/faults", include_in_schema=False)
-    async def get_faults(request: Request) -> JSONResponse:
-        guard(request)
-        return _success(state.faults.spec.model_dump())
-
-    @app.put("/_admin/faults", include_in_schema=False)
-    async def put_faults(request: Request) -> JSONResponse:
-        guard(request)
-        state.faults.install(await admin_body(request, FaultSpec))
-        return _success(state.faults.spec.model_dump())
-
-    @app.delete("/_admin/faults", include_in_schema=False)
-    async def clear_faults(request: Request) -> JSONResponse:
-        guard(request)
-        state.faults.clear()
-        return _success({"cleared": True})
-
-    @app.post("/_admin/keys", include_in_schema=False, status_code=201)
-    async def create_key(request: Request) -> JSONResponse:
-        guard(request)
-        spec: _KeyRequest = await admin_body(request, _KeyRequest)
-        if spec.newTenant and spec.tenantId is not None:
-            raise ValidationFailed(
-                "newTenant excludes tenantId", [FieldIssue("tenantId", "omit with newTenant")]
-            )
-        minted = await run_in_threadpool(
-            lambda: backend.mint_key(
-                permissions=spec.permissions,
-                tenant_id=None if spec.newTenant else (spec.tenantId or state.default_tenant),
-                project_id=spec.projectId,
-                tenant_scoped=spec.tenantScoped,
-            )
-        )
-        return _success(
-            {
-                "apiKey": minted.api_key,
-                "keyId": minted.key_id,
-                "tenantId": minted.tenant_id,
-                "projectId": minted.project_id,
-                "defaultProjectId": minted.default_project_id,
-                "permissions": list(minted.permissions),
-            },
-            status=201,
-        )
-
-    @app.post("/_admin/projects", include_in_schema=False, status_code=201)
-    async def create_project(request: Request) -> JSONResponse:
-        guard(request)
-        spec: _ProjectRequest = await admin_body(request, _ProjectRequest)
-        project = await run_in_threadpool(backend.create_project, spec.tenantId)
-        return _success({"projectId": project, "tenantId": spec.tenantId}, status=201)
-
-    @app.get("/_admin/settings", include_in_schema=False)
-    async def get_settings(request: Request) -> JSONResponse:
-        guard(request)
-        return _success(_settings(backend))
-
-    @app.put("/_admin/settings", include_in_schema=False)
-    async def put_settings(request: Request) -> JSONResponse:
-        guard(request)
-        spec: _Settings = await admin_body(request, _Settings)
-        if spec.quota is not None:
-            backend.quota = spec.quota
-        if spec.rateLimit is not None:
-            backend.rate_limiter.configure(spec.rateLimit.rate, spec.rateLimit.burst)
-        return _success(_settings(backend))
-
-
-def _settings(backend: Backend) -> dict[str, object]:
-    limiter = backend.rate_limiter
-    return {"quota": backend.quota, "rateLimit": {"rate": limiter.rate, "burst": limiter.burst}}
 
 
 # OpenAPI
