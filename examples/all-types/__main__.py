@@ -17,6 +17,8 @@ cloudwatch = LogSource(
     credentials={
         "accessKeyId": config.require_secret("awsAccessKeyId"),
         "secretAccessKey": config.require_secret("awsSecretAccessKey"),
+        # Short-lived STS credentials, as the sigsentry-guardrails policy pack asks.
+        "sessionToken": config.require_secret("awsSessionToken"),
     },
     sources=["/aws/lambda/checkout-api", "/aws/lambda/billing-worker"],
 )

@@ -53,6 +53,7 @@ EXAMPLE_CASES = {
         lambda: {
             "awsAccessKeyId": _secret("akid"),
             "awsSecretAccessKey": _secret("aws"),
+            "awsSessionToken": _secret("sts"),
             "datadogApiKey": _secret("dd-api"),
             "datadogAppKey": _secret("dd-app"),
             "lokiHost": "https://logs.example.com",

@@ -57,10 +57,11 @@ def secret_values(settings: dict[str, Any]) -> list[str]:
     return [value.value for value in settings.values() if isinstance(value, Secret)]
 
 
-def test_all_types_example_passes_every_mandatory_guardrail(emulator, tmp_path):
+def test_all_types_example_passes_every_guardrail_under_the_default_config(emulator, tmp_path):
     settings = {
         "awsAccessKeyId": secret("akid"),
         "awsSecretAccessKey": secret("aws"),
+        "awsSessionToken": secret("sts"),
         "datadogApiKey": secret("dd-api"),
         "datadogAppKey": secret("dd-app"),
         "lokiHost": "https://logs.example.com",
@@ -76,10 +77,7 @@ def test_all_types_example_passes_every_mandatory_guardrail(emulator, tmp_path):
     preview = stack.preview(policy_packs=[PACK])
 
     assert Counter(step.op for step in preview.steps) == {"create": 6}
-    # The example signs CloudWatch in with long-lived keys: the one advisory guardrail says so.
-    assert [
-        (v.policy, v.enforcement_level, v.urn.rsplit("::", 1)[1]) for v in preview.policy_violations
-    ] == [("cloudwatch-session-token", "advisory", "prod-cloudwatch")]
+    assert preview.policy_violations == []
     assert all(r["method"] == "GET" for r in emulator.requests())  # a preview writes nothing
 
 
