@@ -260,3 +260,14 @@ def test_check_never_raises_it_returns_failures_or_none(news: dict[str, Any]) ->
     result = LogSourceProvider().check({}, news)
     assert all(isinstance(f.property, str) and f.reason for f in result.failures)
     assert result.inputs["isActive"] is not None
+
+
+@given(any_inputs, any_inputs)
+def test_diff_never_raises_and_unknowns_always_count_as_changes(
+    olds: dict[str, Any], news: dict[str, Any]
+) -> None:
+    result = LogSourceProvider().diff("ls_x", olds, news)
+    assert isinstance(result.changes, bool)
+    assert set(result.replaces or []) <= {"type", "projectId"}
+    if any(isinstance(news.get(k), Unknown) for k in ("type", "name", "sources", "credentials")):
+        assert result.changes is True

@@ -402,3 +402,19 @@ def test_quota_exceeded_explains_the_limit(
         create(plugin, "two", inputs("cloudwatch"))
     assert "QUOTA_EXCEEDED" in caught.value.message
     assert "logSourcesPerProject" in caught.value.message
+
+
+def test_concurrent_creates_share_the_plugins_client_safely(
+    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def make(index: int) -> str:
+        source_type = TYPES[index % len(TYPES)]
+        return create(plugin, f"c{index}", inputs(source_type, name=f"c{index}"))[0]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(make, range(12)))
+    assert len(set(ids)) == 12
+    assert sorted(r.name for r in api.iter_log_sources()) == sorted(f"c{i}" for i in range(12))
+    assert [r["method"] for r in emulator.requests()].count("POST") == 12
