@@ -9,9 +9,9 @@ to the program as the engine's would.
 
 A program is a folder holding ``Pulumi.yaml`` (its ``main:`` honoured) and ``__main__.py``, run as
 the Python language host runs it (``runpy`` as ``__main__``, working directory and ``sys.path``
-set to the program folder), or a plain function. Each run gets a fresh ``contextvars.Context`` and a
-private event loop, so the SDK's ambient settings (root stack, config, dry-run flag) never leak
-between runs or into the caller.
+set to the program folder), or a plain function. Each run gets a thread of its own, a fresh
+``contextvars.Context`` and a private event loop, so the SDK's ambient settings (root stack, config,
+dry-run flag) and the caller's event loop are never touched.
 
 Not implemented: ``pulumi.runtime.invoke`` (functions such as ``aws.get_...``; they fail), stack
 references, providers other than the dynamic one, component-resource state (components register
@@ -198,7 +198,27 @@ def run_program(
         return monitor.stack_outputs
 
     with _program_environment(spec.folder):
-        return contextvars.Context().run(run)
+        return _in_own_thread(lambda: contextvars.Context().run(run))
+
+
+def _in_own_thread(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``call`` on a thread of its own: event loops are per thread, so the caller's (or its
+    absence) is left exactly as it was."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="pulumi-program")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    value: dict[str, Any] = outcome["value"]
+    return value
 
 
 def _quiet_about(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pickle
@@ -530,3 +531,14 @@ def test_preview_hands_checked_inputs_to_policy_packs(
     with pytest.raises(policy.PolicyViolationError) as caught:
         stack.preview(policy_packs=[tmp_path / "pack"], policy_config={"strict": True})
     assert caught.value.violations[0].enforcement_level == "mandatory"
+
+
+def test_the_callers_event_loop_is_left_alone(make_stack: Callable[..., Stack]) -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        make_stack(two_widgets({"with_b": False})).preview()
+        assert asyncio.get_event_loop() is loop and not loop.is_closed()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
