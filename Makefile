@@ -30,5 +30,9 @@ demo: $(STAMP)
 emulator: $(STAMP)
 	$(BIN)/python -m sigsentry_emulator --host 127.0.0.1 --port 8787 --db .emulator/sigsentry.db --demo
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/refresh_cost.py
+	$(BIN)/python benchmarks/emulator_load.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
