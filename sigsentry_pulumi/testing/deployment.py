@@ -259,7 +259,7 @@ class Deployment:
         # The replacement is checked again, as a brand-new resource.
         checked = self._check(registration, {}, secret_keys)
         if delete_first:
-            self._delete(old)
+            self._delete(old, "delete-replaced")
         else:
             with self._lock:
                 self._pending.append(old)
@@ -316,16 +316,18 @@ class Deployment:
             for urn in reversed(self._old_order)
             if urn not in self._seen and not self._old[urn].external
         ]
-        for resource in [*gone, *reversed(self._pending)]:
+        deletions: list[tuple[ResourceState, StepOp]] = [(r, "delete") for r in gone]
+        deletions += [(r, "delete-replaced") for r in reversed(self._pending)]
+        for resource, op in deletions:
             if self.preview:
-                self._record_step("delete", resource, resource.id)
+                self._record_step(op, resource, resource.id)
             else:
-                self._delete(resource)
+                self._delete(resource, op)
         if not self.preview:
             self._pending.clear()
         self._finished = True
 
-    def _delete(self, resource: ResourceState) -> None:
+    def _delete(self, resource: ResourceState, op: StepOp = "delete") -> None:
         self._provider.call(
             "delete",
             resource,
@@ -337,7 +339,7 @@ class Deployment:
             self._deleted.add(_identity(resource))
             if resource in self._pending:
                 self._pending.remove(resource)
-        self._record_step("delete", resource, resource.id)
+        self._record_step(op, resource, resource.id)
 
     def state(self, outputs: dict[str, Any]) -> StackState:
         """The state after this deployment: what the program declared (and read); after a
@@ -460,7 +462,8 @@ def destroy(
                 provider.call("delete", resource, _deleter(plugin, resource))
             except EngineError as error:
                 return StackState(remaining, dict(old.outputs), pending), error
-            steps.append(_step("delete", resource, resource.id))
+            op: StepOp = "delete-replaced" if resource in pending else "delete"
+            steps.append(_step(op, resource, resource.id))
         if resource in pending:
             pending.remove(resource)
         else:

@@ -11,7 +11,11 @@ if TYPE_CHECKING:
 
 __all__ = ["OperationResult", "Step", "StepOp"]
 
-StepOp = Literal["create", "update", "replace", "delete", "same", "read", "refresh"]
+# As Pulumi names them: "delete-replaced" is the deletion of a replaced original, which Pulumi
+# shows as part of its "replace" and leaves out of the summary counts.
+StepOp = Literal[
+    "create", "update", "replace", "delete", "delete-replaced", "same", "read", "refresh"
+]
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def test_replace_creates_first_and_deletes_the_old_one_at_the_end(
     sequence = [c[0] for c in calls(store)][4:]  # after the preview: Check, Diff of a and b
     # Check, Diff, Check(olds={}), Create; b updated; the old a deleted last.
     assert sequence == ["check", "diff", "check", "create", "check", "diff", "update", "delete"]
-    assert [s.op for s in done.steps] == ["replace", "update", "delete"]
+    assert [s.op for s in done.steps] == ["replace", "update", "delete-replaced"]
     assert done.steps[-1].id == old_id
     assert not (store / f"{old_id}.json").exists()
 
@@ -473,7 +473,7 @@ def test_an_interrupted_replacement_deletes_the_old_resource_next_time(
     (store / "fail-deletes").unlink()
     calls(store)
     retried = stack.up()
-    assert [(s.op, s.id) for s in retried.steps] == [("same", new.id), ("delete", old_id)]
+    assert [(s.op, s.id) for s in retried.steps] == [("same", new.id), ("delete-replaced", old_id)]
     assert not (store / f"{old_id}.json").exists()
 
 

@@ -79,6 +79,14 @@ def test_each_change_has_pulumis_symbol_and_status(op: str, symbol: str, done: s
     assert f"    {symbol.ljust(2)}1 {done}" in text
 
 
+def test_a_replacement_counts_once_as_replaced_like_pulumis_summary() -> None:
+    steps = [make_step("replace"), make_step("delete-replaced")]
+    text = render(make_result("up", steps))
+    summary = text.split("Resources:")[1]
+    assert summary.strip() == "+-1 replaced"
+    assert "deleted original" in text  # the old source's deletion is still shown as a row
+
+
 def test_update_and_replace_name_the_changed_properties_replacing_first() -> None:
     steps = [
         make_step("update", changed_keys=("name", "sources")),

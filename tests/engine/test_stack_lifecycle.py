@@ -205,7 +205,7 @@ def test_log_source_lifecycle(type_: str, emulator: EmulatorProcess, tmp_path: P
     assert [(s.name, s.op) for s in replaced.steps] == [
         ("main", "replace"),
         ("follower", "update"),
-        ("main", "delete"),  # the old one, at the end
+        ("main", "delete-replaced"),  # the old one, at the end
     ]
     assert replaced.step("main").replace_keys == ("type",)
     new_id = replaced.outputs["main_id"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,6 +96,11 @@ def engine() -> Iterator[tuple[EchoMocks, EngineLikeMonitor]]:
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+        # The mock runtime leaves futures behind whose finalizers log a traceback. Collect them
+        # now: collected later, inside an unrelated `ast.parse` (pytest's assertion rewriting),
+        # Python 3.11's traceback formatting re-enters the parser and raises "AST constructor
+        # recursion depth mismatch".
+        gc.collect()
 
 
 def run(program: Any) -> None:
