@@ -32,20 +32,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
+import signal
 import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import grpc
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from ._process import PortProcess
 from .values import reveal
 
 __all__ = [
@@ -61,19 +61,6 @@ PROVIDER_KEY: Final = "__provider"
 START_TIMEOUT_SECONDS: Final = 30.0
 CALL_TIMEOUT_SECONDS: Final = 300.0
 STOP_TIMEOUT_SECONDS: Final = 5.0
-
-# Runs in the child before the plugin: ask for SIGKILL when the parent dies, give up if the parent
-# is already gone (the race between fork and prctl), then become the plugin.
-_LAUNCHER: Final = """\
-import os, signal, sys
-if sys.platform.startswith("linux"):
-    import ctypes
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-if os.getppid() != int(sys.argv[1]):
-    os._exit(1)
-os.execv(sys.argv[2], sys.argv[2:])
-"""
 
 
 class PluginStartError(RuntimeError):
@@ -137,14 +124,10 @@ class ProviderPlugin:
     def __init__(self, *, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
         self._cwd = Path(cwd) if cwd is not None else Path.cwd()
         self._env = {**os.environ, **(env or {})}
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: PortProcess | None = None
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
-        self._chunks: list[str] = []
-        self._chunks_lock = threading.Lock()
-        self._readers: list[threading.Thread] = []
-        self._port: str | None = None
-        self._port_seen = threading.Event()
+        self._printed: PortProcess | None = None  # kept after stop(), for `output`
         self._configured = False
         self.accept_secrets: bool | None = None
         self.supports_preview: bool | None = None
@@ -158,20 +141,12 @@ class ProviderPlugin:
         """
         if self._process is not None:
             raise RuntimeError("this plugin is already started; create a new ProviderPlugin")
-        plugin_argv = [sys.executable, "-u", "-m", "pulumi.dynamic"]
-        self._process = subprocess.Popen(
-            [sys.executable, "-S", "-c", _LAUNCHER, str(os.getpid()), *plugin_argv],
+        self._process = self._printed = PortProcess(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
             cwd=self._cwd,
             env=self._env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            name="pulumi-dynamic-plugin-reader",
         )
-        assert self._process.stdout is not None and self._process.stderr is not None
-        self._readers = [
-            self._drain(self._process.stdout, watch_port=True),
-            self._drain(self._process.stderr, watch_port=False),
-        ]
         return self
 
     def start(self) -> ProviderPlugin:
@@ -187,49 +162,27 @@ class ProviderPlugin:
             raise
         return self
 
-    def _drain(self, stream: IO[bytes], *, watch_port: bool) -> threading.Thread:
-        def read() -> None:
-            for raw in iter(stream.readline, b""):
-                line = raw.decode("utf-8", errors="replace")
-                if watch_port and self._port is None:
-                    self._port = line.strip()
-                    self._port_seen.set()
-                    continue
-                with self._chunks_lock:
-                    self._chunks.append(line)
-            stream.close()
-            self._port_seen.set()  # end of stream: wake a waiting start() either way
-
-        thread = threading.Thread(target=read, name="pulumi-dynamic-plugin-reader", daemon=True)
-        thread.start()
-        return thread
-
     def _connect(self) -> None:
-        if not self._port_seen.wait(START_TIMEOUT_SECONDS) or not (self._port or "").isdigit():
+        assert self._process is not None
+        port = self._process.wait_port(START_TIMEOUT_SECONDS)
+        if port is None:
             raise PluginStartError(
                 "the pulumi.dynamic plugin printed no port; it said:\n" + self.output[-4000:]
             )
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}")
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_SECONDS)
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
 
     def stop(self) -> None:
         """End the plugin process and close the channel (idempotent)."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            process.stop(signal.SIGTERM, STOP_TIMEOUT_SECONDS)
         # Closing the channel after the server is gone is immediate; before, it takes 0.2 s.
         if self._channel is not None:
             self._channel.close()
             self._channel = None
             self._stub = None
-        for reader in self._readers:
-            reader.join(STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> ProviderPlugin:
         return self.start()
@@ -250,8 +203,7 @@ class ProviderPlugin:
     @property
     def output(self) -> str:
         """Everything the plugin printed so far, stdout and stderr (the port line excluded)."""
-        with self._chunks_lock:
-            return "".join(self._chunks)
+        return self._printed.output() if self._printed is not None else ""
 
     # -- provider protocol ------------------------------------------------------------------
 

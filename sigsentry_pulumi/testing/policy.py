@@ -54,14 +54,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import sys
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import grpc
 import jsonschema_rs
@@ -70,6 +67,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from ._process import PortProcess
 from .values import Secret, is_unknown
 
 __all__ = [
@@ -95,18 +93,6 @@ _ENGINE_ADDRESS_PLACEHOLDER: Final = "127.0.0.1:0"
 _OUTPUT_TAIL_LINES: Final = 200
 _Redact = Callable[[str], str]
 _GRPC_OPTIONS: Final = [("grpc.max_receive_message_length", 400 * 1024 * 1024)]
-
-# Runs in the child before the pack: ask for SIGKILL when the parent thread dies, give up if the
-# parent is already gone (the race between fork and prctl), then become the pack's interpreter.
-_LAUNCHER: Final = """\
-import os, signal, sys
-if sys.platform.startswith("linux"):
-    import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-if os.getppid() != int(sys.argv[1]):
-    os._exit(1)
-os.execv(sys.argv[2], sys.argv[2:])
-"""
 
 
 @dataclass(frozen=True)
@@ -235,12 +221,9 @@ class _PackProcess:
         self.project = project
         self.stack = stack
         self.info: Any = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: PortProcess | None = None
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
-        self._port: str | None = None
-        self._port_seen = threading.Event()
-        self._output: deque[str] = deque(maxlen=_OUTPUT_TAIL_LINES)
 
     @property
     def name(self) -> str:
@@ -256,47 +239,31 @@ class _PackProcess:
             "PULUMI_STACK": self.stack,
             "PULUMI_DRY_RUN": "true",
         }
-        self._process = subprocess.Popen(
-            [sys.executable, "-S", "-c", _LAUNCHER, str(os.getpid()), *argv],
+        self._process = PortProcess(
+            argv,
             cwd=self.pack_dir,
             env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            name="policy-pack-reader",
+            max_lines=_OUTPUT_TAIL_LINES,
         )
-        assert self._process.stdout is not None and self._process.stderr is not None
-        self._drain(self._process.stdout, watch_port=True)
-        self._drain(self._process.stderr, watch_port=False)
-
-    def _drain(self, stream: IO[bytes], *, watch_port: bool) -> None:
-        def read() -> None:
-            for raw in iter(stream.readline, b""):
-                line = raw.decode("utf-8", errors="replace")
-                if watch_port and self._port is None:
-                    self._port = line.strip()
-                    self._port_seen.set()
-                else:
-                    self._output.append(line)
-            stream.close()
-            self._port_seen.set()  # end of stream: wake connect() either way
-
-        threading.Thread(target=read, name="policy-pack-reader", daemon=True).start()
 
     def connect(self, redact: _Redact) -> None:
         """Read the port, open the channel, then Handshake and ConfigureStack as the engine does."""
-        if not self._port_seen.wait(START_TIMEOUT_SECONDS) or not (self._port or "").isdigit():
+        assert self._process is not None
+        port = self._process.wait_port(START_TIMEOUT_SECONDS)
+        if port is None:
             raise PolicyPackError(
                 f"policy pack {self.pack_dir} failed to start: it printed no port on stdout "
                 f"within {START_TIMEOUT_SECONDS:.0f} s (is pulumi-policy installed for its "
                 f"interpreter?). Its output:\n{redact(self.output_tail())}"
             )
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{self._port}", options=_GRPC_OPTIONS)
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_OPTIONS)
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_SECONDS)
         except grpc.FutureTimeoutError:
             raise PolicyPackError(
-                f"policy pack {self.pack_dir} printed port {self._port} but accepts no gRPC "
+                f"policy pack {self.pack_dir} printed port {port} but accepts no gRPC "
                 f"connection there. Its output:\n{redact(self.output_tail())}"
             ) from None
         directory = str(self.pack_dir)
@@ -334,21 +301,14 @@ class _PackProcess:
         )
 
     def output_tail(self) -> str:
-        return "".join(list(self._output)[-40:])
+        return self._process.output(last=40) if self._process is not None else ""
 
     def stop(self) -> None:
         if self._channel is not None:
             self._channel.close()
-        process = self._process
-        if process is None or process.poll() is not None:
-            return
-        # The pack's serve loop stops cleanly on SIGINT (KeyboardInterrupt), as under the CLI.
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_SECONDS)
+        if self._process is not None:
+            # The pack's serve loop stops cleanly on SIGINT (KeyboardInterrupt), as under the CLI.
+            self._process.stop(signal.SIGINT, STOP_TIMEOUT_SECONDS)
 
 
 def _pack_interpreter(pack_dir: Path) -> tuple[str, dict[str, Any]]:
