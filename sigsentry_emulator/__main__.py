@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import uvicorn
@@ -34,12 +34,30 @@ DEMO_PROJECT = "prj_demo"
 STOP_GRACE_SECONDS = 10
 
 
+def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high` (no upper bound when None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low or (high is not None and value > high):
+            wanted = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {wanted}")
+        return value
+
+    return parse
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="sigsentry-emulator", description="Local emulator of the SigSentry log-source API."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8787, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--port", type=_bounded_int(0, 65535), default=8787, help="port; 0 picks a free one"
+    )
     parser.add_argument(
         "--db",
         type=Path,
@@ -49,7 +67,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--demo", action="store_true", help="seed tnt_demo/prj_demo and print a new API key"
     )
-    parser.add_argument("--quota", type=int, default=DEFAULT_QUOTA, help="logSourcesPerProject")
+    parser.add_argument(
+        "--quota", type=_bounded_int(0), default=DEFAULT_QUOTA, help="logSourcesPerProject"
+    )
     parser.add_argument(
         "--rate-limit",
         type=float,

@@ -93,6 +93,9 @@ def create_app(state: EmulatorState) -> FastAPI:
         description="The SigSentry log-source configuration API, emulated locally.",
         docs_url=None,
         redoc_url=None,
+        # The API has no trailing-slash paths: `/v1/config/log-sources/` is an unknown path (404
+        # in the error envelope), not a redirect that a client would follow with its key.
+        redirect_slashes=False,
     )
     app.state.emulator = state
     _add_error_handlers(app)

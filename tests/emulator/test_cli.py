@@ -192,6 +192,54 @@ def test_a_busy_port_is_a_clear_error() -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--port", "70000", "70000 is out of range: use from 0 to 65535"),
+        ("--port", "http", "'http' is not an integer"),
+        ("--quota", "-1", "-1 is out of range: use 0 or more"),
+    ],
+)
+def test_out_of_range_flags_are_usage_errors(flag: str, value: str, expected: str) -> None:
+    result = subprocess.run(
+        [*COMMAND, flag, value], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert f"argument {flag}: {expected}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_serves_like_python_dash_m(
+    launched: list[subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    script = Path(sys.executable).with_name("sigsentry-emulator")
+    db = tmp_path / "script.db"
+    process = subprocess.Popen(
+        [
+            str(script),
+            "--port",
+            "0",
+            "--demo",
+            "--db",
+            str(db),
+            "--exit-with-parent",
+            str(os.getpid()),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    launched.append(process)
+    assert process.stdout is not None
+    url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+    api_key = process.stdout.readline().split(": ", 1)[1].strip()
+
+    assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+    created = httpx.post(f"{url}{SOURCES_PATH}", json=CLOUDWATCH, headers=auth(api_key))
+    assert created.status_code == 201
+    assert db.exists()
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
 def test_the_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
     parent_script = textwrap.dedent(

@@ -480,6 +480,13 @@ def test_unknown_route_is_404_in_the_envelope(api: httpx.Client) -> None:
     error_of(api.get("/v1/config/nothing-here"), 404, "NOT_FOUND")
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(api: httpx.Client, method: str) -> None:
+    response = api.request(method, f"{SOURCES_PATH}/", json=VALID_BODIES["datadog"])
+    error_of(response, 404, "NOT_FOUND")
+    assert api.get(SOURCES_PATH).json()["data"] == []
+
+
 def test_there_is_no_get_by_id(api: httpx.Client, source_id: str) -> None:
     response = api.get(f"{SOURCES_PATH}/{source_id}")
     assert response.status_code == 405
