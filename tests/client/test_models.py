@@ -7,35 +7,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.output import Unknown
+from samples import CREDENTIALS, ROTATED, SERVICE_ACCOUNT, SOURCES, TYPES
 
 from sigsentry_pulumi._models import LogSourceRecord, Problem, validate_inputs
 from sigsentry_pulumi.provider import LogSourceProvider
-
-SERVICE_ACCOUNT = json.dumps(
-    {
-        "type": "service_account",
-        "project_id": "acme-prod",
-        "client_email": "sigsentry@acme-prod.iam.gserviceaccount.com",
-        "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
-    }
-)
-
-VALID_CREDENTIALS: dict[str, dict[str, str]] = {
-    "cloudwatch": {"accessKeyId": "AKIAEXAMPLE", "secretAccessKey": "wJalrEXAMPLEKEY"},
-    "datadog": {"apiKey": "dd-api-secret", "appKey": "dd-app-secret"},
-    "loki": {"host": "https://loki.example.com", "orgId": "tenant-1"},
-    "splunk": {"host": "https://splunk.example.com:8089", "token": "splunk-token-secret"},
-    "elastic": {"host": "https://es.example.com", "apiKey": "es-api-secret"},
-    "gcp_logging": {"serviceAccountJson": SERVICE_ACCOUNT},
-}
 
 
 def inputs(source_type: str = "cloudwatch", **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": source_type,
         "name": f"prod-{source_type}",
-        "credentials": dict(VALID_CREDENTIALS[source_type]),
-        "sources": ["/aws/lambda/checkout-api", "/aws/lambda/billing-worker"],
+        "credentials": dict(CREDENTIALS[source_type]),
+        "sources": list(SOURCES[source_type]),
     }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
@@ -45,7 +28,7 @@ def fields(problems: list[Problem]) -> list[str]:
     return [p.field for p in problems]
 
 
-@pytest.mark.parametrize("source_type", sorted(VALID_CREDENTIALS))
+@pytest.mark.parametrize("source_type", TYPES)
 def test_each_types_valid_body_passes(source_type: str) -> None:
     assert validate_inputs(inputs(source_type)) == []
 
@@ -53,10 +36,11 @@ def test_each_types_valid_body_passes(source_type: str) -> None:
 @pytest.mark.parametrize(
     ("source_type", "credentials"),
     [
-        ("cloudwatch", {**VALID_CREDENTIALS["cloudwatch"], "sessionToken": "tok"}),
+        ("cloudwatch", {**CREDENTIALS["cloudwatch"], "sessionToken": "tok"}),
         ("loki", {"host": "http://loki.internal:3100"}),
         ("loki", {"host": "https://loki.example.com", "apiKey": "k", "orgId": "o"}),
         ("elastic", {"host": "https://es.example.com", "username": "u", "password": "p"}),
+        ("elastic", ROTATED["elastic"]),
     ],
 )
 def test_optional_credential_keys_and_auth_forms_pass(
@@ -105,10 +89,10 @@ def test_each_invalid_field_gives_one_failure_naming_it(
     ("source_type", "credentials", "expected"),
     [
         ("cloudwatch", {"accessKeyId": "AKIA"}, ["credentials.secretAccessKey"]),
-        ("cloudwatch", {**VALID_CREDENTIALS["cloudwatch"], "region": "eu"}, ["credentials.region"]),
+        ("cloudwatch", {**CREDENTIALS["cloudwatch"], "region": "eu"}, ["credentials.region"]),
         (
             "cloudwatch",
-            {**VALID_CREDENTIALS["cloudwatch"], "sessionToken": ""},
+            {**CREDENTIALS["cloudwatch"], "sessionToken": ""},
             ["credentials.sessionToken"],
         ),
         ("datadog", {"apiKey": "k"}, ["credentials.appKey"]),
@@ -242,7 +226,7 @@ credential_maps = st.dictionaries(
 any_inputs = st.fixed_dictionaries(
     {},
     optional={
-        "type": st.sampled_from(sorted(VALID_CREDENTIALS)) | maybe_unknown,
+        "type": st.sampled_from(TYPES) | maybe_unknown,
         "name": st.text(max_size=300) | maybe_unknown,
         "credentials": credential_maps | maybe_unknown,
         "sources": st.lists(st.text(max_size=20) | maybe_unknown, max_size=6) | maybe_unknown,

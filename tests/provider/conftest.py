@@ -10,19 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from process_state import clean_process_state as clean_process_state
 
 from sigsentry_emulator.testing import EmulatorProcess
-from sigsentry_pulumi import SigSentryClient, _runtime
+from sigsentry_pulumi import SigSentryClient
 from sigsentry_pulumi.testing import ProviderPlugin
-
-
-@pytest.fixture(autouse=True)
-def _clean_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("SIGSENTRY_API_KEY", "SIGSENTRY_API_URL", "SIGSENTRY_PROJECT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    _runtime.reset()
-    yield
-    _runtime.reset()
 
 
 def emulator_config(emulator: EmulatorProcess, **extra: str) -> dict[str, str]:
