@@ -23,7 +23,7 @@ from .plugin import ProviderPlugin
 from .program import load_program, run_program
 from .results import OperationResult, Step
 from .state import ResourceState, StackState, StateFile
-from .values import Secret, is_unknown, omit_unknowns, reveal, secret_strings
+from .values import Secret, reveal, secret_strings
 
 __all__ = ["PASSPHRASE_ENV", "Stack"]
 
@@ -195,11 +195,10 @@ class Stack:
                 urn=registration.urn,
                 type=registration.type,
                 name=registration.name,
-                properties={
-                    key: omit_unknowns(value)
-                    for key, value in checked.items()
-                    if key != PROVIDER_KEY and not is_unknown(value)
-                },
+                # Unknowns go to the pack as the engine's unknown sentinel (the engine marshals
+                # analyzer inputs with KeepUnknowns): pulumi-policy then skips a policy that reads
+                # one, with an advisory note, instead of judging a value that is not known yet.
+                properties={key: value for key, value in checked.items() if key != PROVIDER_KEY},
             )
             for registration, checked in deployment.checked.values()
         ]

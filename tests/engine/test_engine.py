@@ -526,7 +526,7 @@ def test_preview_hands_checked_inputs_to_policy_packs(
     assert by_name["a"].type == "pulumi-python:dynamic/stub:Widget"
     assert "__provider" not in by_name["a"].properties
     assert by_name["a"].properties["token"] == Secret(WIDGET_TOKEN)
-    assert "ref" not in by_name["b"].properties  # unknown in a preview: left out
+    assert isinstance(by_name["b"].properties["ref"], Unknown)  # sent as the unknown sentinel
 
     with pytest.raises(policy.PolicyViolationError) as caught:
         stack.preview(policy_packs=[tmp_path / "pack"], policy_config={"strict": True})
