@@ -158,7 +158,7 @@ def test_explicit_selectors_pass(run_policy):
     assert run_policy(guardrails.no_catch_all_sources, {"src": props}) == []
 
 
-@pytest.mark.parametrize("selector", ["*", ".*", "{}", " { } ", "**"])
+@pytest.mark.parametrize("selector", ["*", ".*", "{}", " { } ", "**", ".+", "*:*"])
 def test_catch_all_selector_is_reported(run_policy, selector):
     props = {**loki(), "sources": ["main", selector]}
     [message] = messages(run_policy(guardrails.no_catch_all_sources, {"src": props}))
