@@ -31,6 +31,12 @@ _active = 0
 _active_lock = threading.Lock()
 
 
+def plugin_env() -> dict[str, str]:
+    """The environment a plugin process needs to import this module by reference."""
+    here = str(Path(__file__).resolve().parent)
+    return {"PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+
+
 class WidgetProvider(pulumi.dynamic.ResourceProvider):
     """Holds no client and no secret: only the store path, set by configure()."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import pickle
 import sys
 import textwrap
@@ -21,22 +20,17 @@ from sigsentry_pulumi.testing import EngineError, Secret, Stack
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from engine_stub_provider import Widget, journal, max_concurrency, plugin_pids  # noqa: E402
+from engine_stub_provider import (  # noqa: E402
+    Widget,
+    journal,
+    max_concurrency,
+    plugin_env,
+    plugin_pids,
+)
 
 CONFIG_TOKEN = "open-sesame"  # the stub provider reports `authorized` for this one
 WIDGET_TOKEN = "widget-secret-77d2e0"
 PASSPHRASE = "correct horse battery staple"
-
-
-def plugin_env() -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    path = tmp_path / "store"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ preview, up, a second up with nothing to change, destroy.
 
 from __future__ import annotations
 
-import json
-import secrets
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from example_stacks import all_types_config, emulator_stack, secret
 
-from sigsentry_pulumi.testing import Secret, Stack
+from sigsentry_pulumi.testing import Secret
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -23,47 +22,17 @@ WRITES = {"POST", "PUT", "DELETE"}
 pytestmark = pytest.mark.slow
 
 
-def _secret(label: str) -> Secret:
-    return Secret(f"example-{label}-{secrets.token_hex(6)}")
-
-
-def _service_account() -> Secret:
-    return Secret(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "demo-project",
-                "client_email": "logs@demo-project.iam.gserviceaccount.com",
-                "private_key": f"-----BEGIN PRIVATE KEY-----\n{secrets.token_hex(16)}\n-----END",
-            }
-        )
-    )
-
-
 # Per example: its folder, its project name (config namespace), its secret and plain config, and
 # the types of the sources it declares.
 EXAMPLE_CASES = {
     "quickstart": (
         "sigsentry-quickstart",
-        lambda: {"awsAccessKeyId": _secret("akid"), "awsSecretAccessKey": _secret("aws")},
+        lambda: {"awsAccessKeyId": secret("akid"), "awsSecretAccessKey": secret("aws")},
         ["cloudwatch"],
     ),
     "all-types": (
         "sigsentry-all-types",
-        lambda: {
-            "awsAccessKeyId": _secret("akid"),
-            "awsSecretAccessKey": _secret("aws"),
-            "awsSessionToken": _secret("sts"),
-            "datadogApiKey": _secret("dd-api"),
-            "datadogAppKey": _secret("dd-app"),
-            "lokiHost": "https://logs.example.com",
-            "lokiApiKey": _secret("loki"),
-            "splunkHost": "https://splunk.example.com:8089",
-            "splunkToken": _secret("splunk"),
-            "elasticHost": "https://elastic.example.com:9200",
-            "elasticApiKey": _secret("elastic"),
-            "gcpServiceAccountJson": _service_account(),
-        },
+        all_types_config,
         ["cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging"],
     ),
 }
@@ -92,13 +61,8 @@ def _ops(result: Any) -> Counter[str]:
 def test_example_lifecycle(example: str, emulator: Any, tmp_path: Path) -> None:
     project, make_config, types = EXAMPLE_CASES[example]
     program_config = make_config()
-    config: dict[str, str | Secret] = {
-        "sigsentry:apiUrl": emulator.url,
-        "sigsentry:apiKey": Secret(emulator.api_key),
-        **{f"{project}:{key}": value for key, value in program_config.items()},
-    }
     state_file = tmp_path / "state.json"
-    stack = Stack(EXAMPLES / example, state_file=state_file, config=config)
+    stack = emulator_stack(EXAMPLES / example, project, program_config, emulator, state_file)
 
     preview = stack.preview()
     assert _ops(preview) == {"create": len(types)}
@@ -129,12 +93,8 @@ def test_example_lifecycle(example: str, emulator: Any, tmp_path: Path) -> None:
 
 def test_quickstart_exports_its_id_and_secret_credentials(emulator: Any, tmp_path: Path) -> None:
     project, make_config, _ = EXAMPLE_CASES["quickstart"]
-    config: dict[str, str | Secret] = {
-        "sigsentry:apiUrl": emulator.url,
-        "sigsentry:apiKey": Secret(emulator.api_key),
-        **{f"{project}:{key}": value for key, value in make_config().items()},
-    }
-    stack = Stack(EXAMPLES / "quickstart", state_file=tmp_path / "state.json", config=config)
+    state_file = tmp_path / "state.json"
+    stack = emulator_stack(EXAMPLES / "quickstart", project, make_config(), emulator, state_file)
     up = stack.up()
     (source,) = _list(emulator)
     assert up.outputs["log_source_id"] == source["id"]

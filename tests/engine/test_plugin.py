@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -20,21 +19,10 @@ from sigsentry_pulumi.testing import ProviderCallError, ProviderPlugin, Secret
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from engine_stub_provider import WidgetProvider, journal  # noqa: E402
+from engine_stub_provider import WidgetProvider, journal, plugin_env  # noqa: E402
 
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/stub:Widget::w"
 PROVIDER = serialize_provider(WidgetProvider())
-
-
-def plugin_env() -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    path = tmp_path / "store"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ step makes counted from the emulator's request log.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,50 +14,32 @@ from typing import Any
 import httpx
 import pulumi
 import pytest
+from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
 
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSource
 from sigsentry_pulumi.testing import EngineError, OperationResult, Secret, Stack
 
-SERVICE_ACCOUNT = json.dumps(
-    {
-        "type": "service_account",
-        "project_id": "acme-prod",
-        "client_email": "sigsentry@acme-prod.iam.gserviceaccount.com",
-        "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE-engine-suite\n-----END-----\n",
-    }
-)
-CREDENTIALS: dict[str, dict[str, str]] = {
-    "cloudwatch": {"accessKeyId": "AKIAENGINESUITE", "secretAccessKey": "cw-secret-e1a7"},
-    "datadog": {"apiKey": "dd-api-secret-e1a7", "appKey": "dd-app-secret-e1a7"},
-    "loki": {"host": "https://loki.example.com", "apiKey": "loki-secret-e1a7"},
-    "splunk": {"host": "https://splunk.example.com:8089", "token": "splunk-secret-e1a7"},
-    "elastic": {"host": "https://es.example.com", "apiKey": "es-secret-e1a7"},
-    "gcp_logging": {"serviceAccountJson": SERVICE_ACCOUNT},
-}
-ROTATED: dict[str, dict[str, str]] = {
-    "cloudwatch": {"accessKeyId": "AKIAROTATEDSUITE", "secretAccessKey": "cw-rotated-e1a8"},
-    "datadog": {"apiKey": "dd-api-rotated-e1a8", "appKey": "dd-app-rotated-e1a8"},
-    "loki": {"host": "https://loki.example.com", "apiKey": "loki-rotated-e1a8"},
-    "splunk": {"host": "https://splunk.example.com:8089", "token": "splunk-rotated-e1a8"},
-    "elastic": {"host": "https://es.example.com", "apiKey": "es-rotated-e1a8"},
-    "gcp_logging": {"serviceAccountJson": SERVICE_ACCOUNT.replace("engine-suite", "rotated")},
-}
-SOURCES: dict[str, list[str]] = {
-    "cloudwatch": ["/aws/lambda/checkout-api"],
-    "datadog": ["service:checkout-api"],
-    "loki": ['{app="checkout"}'],
-    "splunk": ["main"],
-    "elastic": ["logs-checkout-*"],
-    "gcp_logging": ['resource.type="cloud_run_revision"'],
-}
-TYPES = sorted(CREDENTIALS)
 WRITES = ("POST", "PUT", "DELETE")
 
 
 def secret_values(api_key: str) -> set[str]:
-    values = {v for creds in (*CREDENTIALS.values(), *ROTATED.values()) for v in creds.values()}
-    return {v for v in values if not v.startswith("https://")} | {api_key}
+    return {*SECRET_VALUES, api_key}
+
+
+def suite_stack(program: Callable[[], None], emulator: EmulatorProcess, state_file: Path) -> Stack:
+    """A stack of `program` whose provider talks to `emulator`, in its seeded project."""
+    return Stack(
+        program,
+        state_file=state_file,
+        project="engine-suite",
+        config={
+            "sigsentry:apiUrl": emulator.url,
+            "sigsentry:apiKey": Secret(emulator.api_key),
+            "sigsentry:projectId": emulator.project_id,
+        },
+        passphrase="engine-suite-passphrase",
+    )
 
 
 def log_source_program(spec: dict[str, Any]) -> Callable[[], None]:
@@ -142,17 +123,7 @@ def test_log_source_lifecycle(type_: str, emulator: EmulatorProcess, tmp_path: P
         "is_active": True,
     }
     state_file = tmp_path / "state.json"
-    stack = Stack(
-        log_source_program(spec),
-        state_file=state_file,
-        project="engine-suite",
-        config={
-            "sigsentry:apiUrl": emulator.url,
-            "sigsentry:apiKey": Secret(emulator.api_key),
-            "sigsentry:projectId": emulator.project_id,
-        },
-        passphrase="engine-suite-passphrase",
-    )
+    stack = suite_stack(log_source_program(spec), emulator, state_file)
     main_path = "/v1/config/log-sources/{}"
 
     # A preview of a new stack writes nothing.
@@ -261,17 +232,7 @@ def test_invalid_inputs_fail_before_any_api_call(emulator: EmulatorProcess, tmp_
         "sources": SOURCES["cloudwatch"],
         "is_active": True,
     }
-    stack = Stack(
-        log_source_program(spec),
-        state_file=tmp_path / "state.json",
-        project="engine-suite",
-        config={
-            "sigsentry:apiUrl": emulator.url,
-            "sigsentry:apiKey": Secret(emulator.api_key),
-            "sigsentry:projectId": emulator.project_id,
-        },
-        passphrase="engine-suite-passphrase",
-    )
+    stack = suite_stack(log_source_program(spec), emulator, tmp_path / "state.json")
     with pytest.raises(EngineError) as caught:
         stack.up()
     message = str(caught.value)
@@ -304,17 +265,7 @@ def test_get_reads_an_existing_source_and_destroy_leaves_it(
         pulumi.export("name", found.name)
         pulumi.export("type", found.type)
 
-    stack = Stack(
-        program,
-        state_file=tmp_path / "state.json",
-        project="engine-suite",
-        config={
-            "sigsentry:apiUrl": emulator.url,
-            "sigsentry:apiKey": Secret(emulator.api_key),
-            "sigsentry:projectId": emulator.project_id,
-        },
-        passphrase="engine-suite-passphrase",
-    )
+    stack = suite_stack(program, emulator, tmp_path / "state.json")
     emulator.clear_requests()
     result = stack.up()
     assert [(step.op, step.id) for step in result.steps] == [("read", existing)]

@@ -6,15 +6,14 @@ checks each resource with the provider, then hands the checked inputs to the pac
 
 from __future__ import annotations
 
-import json
-import secrets
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from example_stacks import all_types_config, emulator_stack
 
-from sigsentry_pulumi.testing import Secret, Stack
+from sigsentry_pulumi.testing import Secret
 from sigsentry_pulumi.testing.policy import PolicyViolationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,54 +24,15 @@ BAD_PROGRAM = Path(__file__).resolve().parent / "bad_program"
 pytestmark = pytest.mark.slow
 
 
-def secret(label: str) -> Secret:
-    return Secret(f"policy-{label}-{secrets.token_hex(8)}")
-
-
-def service_account() -> Secret:
-    return Secret(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "policy-tests",
-                "client_email": "logs@policy-tests.iam.gserviceaccount.com",
-                "private_key": f"-----BEGIN PRIVATE KEY-----\n{secrets.token_hex(16)}\n-----END",
-            }
-        )
-    )
-
-
-def stack_for(
-    program: Path, project: str, settings: dict[str, Any], emulator: Any, tmp_path: Path, stack: str
-) -> Stack:
-    config: dict[str, str | Secret] = {
-        "sigsentry:apiUrl": emulator.url,
-        "sigsentry:apiKey": Secret(emulator.api_key),
-        **{f"{project}:{key}": value for key, value in settings.items()},
-    }
-    return Stack(program, state_file=tmp_path / "state.json", config=config, stack=stack)
-
-
 def secret_values(settings: dict[str, Any]) -> list[str]:
     return [value.value for value in settings.values() if isinstance(value, Secret)]
 
 
 def test_all_types_example_passes_every_guardrail_under_the_default_config(emulator, tmp_path):
-    settings = {
-        "awsAccessKeyId": secret("akid"),
-        "awsSecretAccessKey": secret("aws"),
-        "awsSessionToken": secret("sts"),
-        "datadogApiKey": secret("dd-api"),
-        "datadogAppKey": secret("dd-app"),
-        "lokiHost": "https://logs.example.com",
-        "lokiApiKey": secret("loki"),
-        "splunkHost": "https://splunk.example.com:8089",
-        "splunkToken": secret("splunk"),
-        "elasticHost": "https://elastic.example.com:9200",
-        "elasticApiKey": secret("elastic"),
-        "gcpServiceAccountJson": service_account(),
-    }
-    stack = stack_for(ALL_TYPES, "sigsentry-all-types", settings, emulator, tmp_path, "prod")
+    settings = all_types_config()
+    stack = emulator_stack(
+        ALL_TYPES, "sigsentry-all-types", settings, emulator, tmp_path / "state.json", stack="prod"
+    )
 
     preview = stack.preview(policy_packs=[PACK])
 
@@ -82,17 +42,8 @@ def test_all_types_example_passes_every_guardrail_under_the_default_config(emula
 
 
 def bad_settings() -> dict[str, Any]:
-    return {
-        "awsAccessKeyId": secret("akid"),
-        "awsSecretAccessKey": secret("aws"),
-        "awsSessionToken": secret("sts"),
-        "datadogApiKey": secret("dd-api"),
-        "datadogAppKey": secret("dd-app"),
-        "lokiApiKey": secret("loki"),
-        "splunkToken": secret("splunk"),
-        "elasticApiKey": secret("elastic"),
-        "gcpServiceAccountJson": service_account(),
-    }
+    """The all-types example's secret config (the bad program names its own hosts)."""
+    return {key: value for key, value in all_types_config().items() if isinstance(value, Secret)}
 
 
 EXPECTED_BAD = Counter(
@@ -110,7 +61,14 @@ EXPECTED_BAD = Counter(
 
 def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(emulator, tmp_path):
     settings = bad_settings()
-    stack = stack_for(BAD_PROGRAM, "sigsentry-policy-bad", settings, emulator, tmp_path, "prod")
+    stack = emulator_stack(
+        BAD_PROGRAM,
+        "sigsentry-policy-bad",
+        settings,
+        emulator,
+        tmp_path / "state.json",
+        stack="prod",
+    )
 
     with pytest.raises(PolicyViolationError) as caught:
         stack.preview(policy_packs=[PACK], policy_config={"verify-enabled": {"stacks": ["prod"]}})
@@ -127,8 +85,8 @@ def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(emulator, t
 def test_bad_program_passes_on_a_stack_that_does_not_require_verify_once_levels_are_lowered(
     emulator, tmp_path
 ):
-    stack = stack_for(
-        BAD_PROGRAM, "sigsentry-policy-bad", bad_settings(), emulator, tmp_path, "dev"
+    stack = emulator_stack(
+        BAD_PROGRAM, "sigsentry-policy-bad", bad_settings(), emulator, tmp_path / "state.json"
     )
 
     preview = stack.preview(
@@ -140,3 +98,4 @@ def test_bad_program_passes_on_a_stack_that_does_not_require_verify_once_levels_
     assert "verify-enabled" not in policies  # dev is not a listed stack
     assert sum(policies.values()) == 6
     assert {v.enforcement_level for v in preview.policy_violations} == {"advisory"}
+
