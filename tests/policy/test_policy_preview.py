@@ -98,4 +98,3 @@ def test_bad_program_passes_on_a_stack_that_does_not_require_verify_once_levels_
     assert "verify-enabled" not in policies  # dev is not a listed stack
     assert sum(policies.values()) == 6
     assert {v.enforcement_level for v in preview.policy_violations} == {"advisory"}
-
