@@ -230,9 +230,11 @@ class _PackProcess:
         return str(self.info.name) if self.info is not None else str(self.pack_dir)
 
     def start(self) -> None:
-        python, options = _pack_interpreter(self.pack_dir)
+        python, _options = _pack_interpreter(self.pack_dir)
+        # The engine hands the runtime options (`-virtualenv=venv`) to the shim, which uses them
+        # to pick the interpreter and passes only the first two arguments on: `pulumi.policy`'s
+        # own parser would read `-virtualenv=...` as `-v irtualenv=...` and stop.
         argv = [python, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS_PLACEHOLDER, "."]
-        argv += [f"-{key}={value}" for key, value in options.items() if str(value)]
         env = {
             **os.environ,
             "PULUMI_PROJECT": self.project,

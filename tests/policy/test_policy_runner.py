@@ -296,6 +296,33 @@ def test_a_pack_that_crashes_at_start_reports_its_output(tmp_path):
     assert time.monotonic() - started < 30
 
 
+VENV_PACK = """
+import os
+from pulumi_policy import PolicyPack, ResourceValidationPolicy
+
+def where(args, report):
+    report("interpreter marker: " + os.environ.get("PACK_VENV_MARKER", "none"))
+
+PolicyPack("venv-pack", [ResourceValidationPolicy("where", "Names its interpreter.", where)])
+"""
+
+
+def test_a_pack_with_its_own_virtualenv_runs_on_that_interpreter(tmp_path):
+    pack = write_pack(tmp_path / "with-venv", VENV_PACK)
+    (pack / "PulumiPolicy.yaml").write_text(
+        "runtime:\n  name: python\n  options:\n    virtualenv: venv\nversion: 0.0.1\n"
+    )
+    python = pack / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    # stands in for the virtualenv's interpreter: this one, with a marker the pack can see
+    python.write_text(f'#!/bin/sh\nPACK_VENV_MARKER=venv exec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+
+    [violation] = run_policy_packs([pack], good_stack()[:1], project=PROJECT, stack=STACK)
+
+    assert violation.message.endswith("interpreter marker: venv")
+
+
 RAISING_PACK = """
 from pulumi_policy import PolicyPack, ResourceValidationPolicy
 
