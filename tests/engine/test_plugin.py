@@ -124,8 +124,10 @@ def test_provider_exception_becomes_a_typed_error(plugin: ProviderPlugin) -> Non
 
 def test_output_keeps_stdout_and_stderr(plugin: ProviderPlugin) -> None:
     id_, _ = plugin.create(URN, props(name="loud"))
+    expected = ("created widget loud", f"stderr note for {id_}", "widget provider configured")
+    # stdout and stderr are drained by separate threads: wait for both, not only the last line
     deadline = time.monotonic() + 5
-    while f"stderr note for {id_}" not in plugin.output and time.monotonic() < deadline:
+    while not all(line in plugin.output for line in expected) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert "created widget loud" in plugin.output
     assert f"stderr note for {id_}" in plugin.output
