@@ -6,7 +6,9 @@ folder on the plugin's ``PYTHONPATH``. The "remote API" is a folder of JSON reco
 assert the exact call sequence the engine sent, across plugin processes.
 
 Widget inputs: ``name`` (required), ``kind`` (a change replaces; ``delete_before_replace`` input
-asks for delete-before-replace), ``token`` (a credential), ``ref`` (anything, e.g. another id).
+asks for delete-before-replace), ``token`` (a credential), ``ref`` (anything, e.g. another id),
+``quiet`` (diff answers ``changes=False`` while still naming ``replaces``). ``provider_tag`` gives
+the pickled provider an attribute, so the same widget gets a different ``__provider`` string.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def plugin_env() -> dict[str, str]:
 
 class WidgetProvider(pulumi.dynamic.ResourceProvider):
     """Holds no client and no secret: only the store path, set by configure()."""
+
+    tag: str | None = None  # set on an instance only by `Widget(provider_tag=...)`
 
     def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
         self._store = Path(req.config.get("stub:storeDir"))
@@ -110,6 +114,8 @@ class WidgetProvider(pulumi.dynamic.ResourceProvider):
         replaces = [key for key in changed if key == "kind"]
         if news.get("engine_diff"):
             return pulumi.dynamic.DiffResult(changes=None)
+        if news.get("quiet"):
+            return pulumi.dynamic.DiffResult(changes=False, replaces=replaces)
         return pulumi.dynamic.DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -164,6 +170,8 @@ class Widget(pulumi.dynamic.Resource, module="stub", name="Widget"):
         ref: pulumi.Input[str] | None = None,
         delete_before_replace: bool | None = None,
         engine_diff: bool | None = None,
+        quiet: bool | None = None,
+        provider_tag: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -173,9 +181,13 @@ class Widget(pulumi.dynamic.Resource, module="stub", name="Widget"):
             "ref": ref,
             "delete_before_replace": delete_before_replace,
             "engine_diff": engine_diff,
+            "quiet": quiet,
             "revision": None,
         }
-        super().__init__(WidgetProvider(), resource_name, props, opts)
+        provider = WidgetProvider()
+        if provider_tag is not None:
+            provider.tag = provider_tag  # pickled with the instance: a new `__provider`
+        super().__init__(provider, resource_name, props, opts)
 
     @classmethod
     def get(

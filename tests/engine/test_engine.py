@@ -536,3 +536,95 @@ def test_the_callers_event_loop_is_left_alone(make_stack: Callable[..., Stack]) 
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def test_a_diff_without_changes_is_same_whatever_replaces_says(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec = {"kind": "plain"}
+
+    def program() -> None:
+        Widget("w", name="n", kind=spec["kind"], quiet=True)
+
+    stack = make_stack(program)
+    w_id = stack.up().step("w").id
+    calls(store)
+    spec["kind"] = "fancy"  # the provider names `kind` in replaces, but says changes=False
+    assert stack.preview().counts() == {"same": 1}
+    done = stack.up()
+    assert done.counts() == {"same": 1} and done.step("w").id == w_id
+    assert not {"create", "update", "delete"} & set(ops(store))
+    (resource,) = stack.resources()
+    assert resource.outputs["kind"] == "plain"
+
+
+def test_same_keeps_the_old_outputs_with_their_old_provider(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec = {"tag": "v1"}
+
+    def program() -> None:
+        Widget("w", name="n", provider_tag=spec["tag"])
+
+    stack = make_stack(program)
+    stack.up()
+    (before,) = stack.resources()
+    spec["tag"] = (
+        "v2"  # a new pickled provider, the same inputs: the provider's diff says no change
+    )
+    assert stack.up().counts() == {"same": 1}
+    (after,) = stack.resources()
+    assert after.outputs == before.outputs
+    assert after.outputs["__provider"] == before.inputs["__provider"]
+    assert after.inputs["__provider"] != before.inputs["__provider"]
+
+
+def test_refresh_shows_drift_only_where_the_providers_diff_sees_it(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    stack = make_stack(two_widgets({"with_b": False}))
+    a_id = stack.up().step("a").id
+    record = store / f"{a_id}.json"
+    # a field the provider's diff does not compare changes outside Pulumi
+    record.write_text(json.dumps({**json.loads(record.read_text()), "colour": "teal"}))
+    calls(store)
+    refreshed = stack.refresh()
+    assert ops(store) == ["read", "diff"]
+    assert (refreshed.step("a").op, refreshed.step("a").changed_keys) == ("same", ())
+    (resource,) = stack.resources()
+    assert resource.outputs["colour"] == "teal"  # state still takes what Read returned
+    assert resource.outputs["token"] == Secret(WIDGET_TOKEN)  # Read's outputs re-marked secret
+
+
+def test_the_state_file_holds_no_plaintext_secret_after_any_operation(
+    make_stack: Callable[..., Stack], store: Path, tmp_path: Path
+) -> None:
+    spec: dict[str, Any] = {}
+    stack = make_stack(two_widgets(spec))
+    state_file = tmp_path / "state.json"
+    rejected = "reject-me"  # the stub provider fails a write carrying this token
+
+    def assert_clean() -> None:
+        text = state_file.read_text()
+        for secret in (WIDGET_TOKEN, CONFIG_TOKEN, rejected):
+            assert secret not in text
+            assert secret not in stack.plugin_output
+
+    stack.up()
+    assert_clean()
+    spec["token"] = rejected
+    with pytest.raises(EngineError) as failed_update:
+        stack.up()
+    assert failed_update.value.step == "update"
+    assert_clean()
+    assert stack.resources()[0].outputs["token"] == Secret(WIDGET_TOKEN)
+    stack.refresh()
+    assert_clean()
+    (store / "fail-deletes").touch()
+    with pytest.raises(EngineError) as failed_destroy:
+        stack.destroy()
+    assert failed_destroy.value.step == "delete"
+    assert_clean()
+    (store / "fail-deletes").unlink()
+    stack.destroy()
+    assert_clean()
