@@ -274,3 +274,34 @@ def test_get_reads_an_existing_source_and_destroy_leaves_it(
     stack.destroy()
     assert writes(emulator) == []
     assert existing in Api(emulator).records()
+
+
+def test_a_create_whose_verification_fails_leaves_nothing_behind(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    credentials = {**CREDENTIALS["cloudwatch"], "accessKeyId": "invalid"}  # SigSentry rejects it
+
+    def program() -> None:
+        LogSource(
+            "verified",
+            type="cloudwatch",
+            credentials=credentials,
+            sources=SOURCES["cloudwatch"],
+            verify=True,
+        )
+
+    state_file = tmp_path / "state.json"
+    stack = suite_stack(program, emulator, state_file)
+    emulator.clear_requests()
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    assert caught.value.step == "create"
+    assert "authentication failed" in str(caught.value)
+    # the POST, the test call, then the rollback's DELETE: no source is left in SigSentry
+    assert [method for method, _ in writes(emulator)] == ["POST", "POST", "DELETE"]
+    assert Api(emulator).records() == {}
+    assert stack.resources() == []
+    for secret in secret_values(emulator.api_key):
+        assert secret not in state_file.read_text()
+        assert secret not in str(caught.value)
+        assert secret not in stack.plugin_output
