@@ -322,6 +322,13 @@ def test_an_absent_project_id_is_no_change(
     assert plugin.diff(id_, urn("d"), outputs, same_project).changes is False
 
 
+def test_diff_ignores_a_different_provider_pickle(plugin: ProviderPlugin) -> None:
+    # State written by an older release holds another `__provider` string: not a change.
+    id_, outputs = create(plugin, "d", inputs("cloudwatch"))
+    older = {**outputs, "__provider": "gASVKwAAAAAAAACMBW9sZGVylIwITG9nU291cmNllJOUKYGULg=="}
+    assert plugin.diff(id_, urn("d"), older, inputs("cloudwatch")).changes is False
+
+
 def test_a_tenant_scoped_key_uses_the_configured_project(
     emulator: EmulatorProcess, start_plugin: PluginFactory
 ) -> None:
