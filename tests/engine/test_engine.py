@@ -628,3 +628,16 @@ def test_the_state_file_holds_no_plaintext_secret_after_any_operation(
     (store / "fail-deletes").unlink()
     stack.destroy()
     assert_clean()
+
+
+def test_the_import_option_is_refused_before_any_provider_call(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    # The dynamic plugin would fail with KeyError '__provider': say what to do instead.
+    def program() -> None:
+        Widget("w", name="n", opts=pulumi.ResourceOptions(import_="existing-widget"))
+
+    with pytest.raises(EngineError, match="the `import_` option is not supported") as caught:
+        make_stack(program).preview()
+    assert caught.value.step == "register"
+    assert ops(store) == []
