@@ -260,14 +260,16 @@ class Deployment:
         checked = self._check(registration, {}, secret_keys)
         if delete_first:
             self._delete(old, "delete-replaced")
-        else:
-            with self._lock:
-                self._pending.append(old)
         id_, outputs = self._provider.call(
             "create",
             registration,
             lambda: self._provider.plugin.create(registration.urn, checked),
         )
+        if not delete_first:
+            # Only now is the old resource pending deletion: had the create failed, it would
+            # still be the live one, as the engine keeps it.
+            with self._lock:
+                self._pending.append(old)
         self._record(registration, id_, checked, _mark(outputs, secret_keys))
         self._record_step("replace", registration, id_, changed, replaces)
         return id_, self.new[registration.urn].outputs

@@ -641,3 +641,24 @@ def test_the_import_option_is_refused_before_any_provider_call(
         make_stack(program).preview()
     assert caught.value.step == "register"
     assert ops(store) == []
+
+
+def test_a_replacement_whose_create_fails_leaves_the_old_resource_in_place(
+    make_stack: Callable[..., Stack], store: Path
+) -> None:
+    spec: dict[str, Any] = {"with_b": False}
+    stack = make_stack(two_widgets(spec))
+    old_id = stack.up().step("a").id
+    spec.update(kind="fancy", token="reject-me")  # the replacement's create fails
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    assert caught.value.step == "create"
+    (kept,) = stack.resources()
+    assert kept.id == old_id
+    # The program goes back to what it was: nothing to do, and the old widget is not deleted.
+    spec.update(kind="plain", token=WIDGET_TOKEN)
+    calls(store)
+    again = stack.up()
+    assert [(s.op, s.id) for s in again.steps] == [("same", old_id)]
+    assert "delete" not in ops(store)
+    assert (store / f"{old_id}.json").exists()
