@@ -106,7 +106,9 @@ def _type(value: object) -> list[Problem]:
         return []
     if value is None:
         return [Problem("type", f"type is required: set it to one of {choices}")]
-    shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "this value"
+    if not isinstance(value, str):
+        return [Problem("type", f"type must be a string: use one of {choices}")]
+    shown = repr(value) if len(value) <= 40 else "this value"
     return [Problem("type", f"type {shown} is not supported: use one of {choices}")]
 
 
@@ -182,6 +184,12 @@ def _credentials(value: object, source_type: str | None) -> list[Problem]:
         if not isinstance(key, str):
             problems.append(
                 Problem("credentials", "credential keys must be strings: rename the key")
+            )
+        elif _is_number(item):
+            # `orgId=1` reaches the provider as 1.0 (gRPC numbers are floats): say to quote it,
+            # without echoing the value, which may be a secret.
+            problems.append(
+                Problem(f"credentials.{key}", "must be a string, not a number: put it in quotes")
             )
         elif not is_unknown(item) and (not isinstance(item, str) or not item):
             problems.append(
@@ -264,7 +272,13 @@ def _service_account(raw: str) -> list[Problem]:
 def _boolean(field: str, value: object) -> list[Problem]:
     if value is None or is_unknown(value) or isinstance(value, bool):
         return []
-    return [Problem(field, f"{field} must be true or false (a boolean, not a string)")]
+    kinds = {str: "a string", list: "a list", dict: "a map"}
+    kind = "a number" if _is_number(value) else kinds.get(type(value), "another kind of value")
+    return [Problem(field, f"{field} must be true or false (a boolean), not {kind}")]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _project_id(value: object) -> list[Problem]:

@@ -255,3 +255,28 @@ def test_diff_never_raises_and_unknowns_always_count_as_changes(
     assert set(result.replaces or []) <= {"type", "projectId"}
     if any(isinstance(news.get(k), Unknown) for k in ("type", "name", "sources", "credentials")):
         assert result.changes is True
+
+
+@pytest.mark.parametrize("number", [1, 1.0, 7.5])
+def test_a_numeric_credential_is_told_to_be_quoted_without_showing_it(number: float) -> None:
+    # Pulumi sends every number as a float: `orgId=1` arrives as 1.0.
+    credentials = {**CREDENTIALS["loki"], "orgId": number}
+    (problem,) = validate_inputs(inputs("loki", credentials=credentials))
+    assert problem.field == "credentials.orgId"
+    assert "not a number: put it in quotes" in problem.reason
+    assert str(number) not in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"), [(1.0, "a number"), ("true", "a string"), ([True], "a list")]
+)
+def test_a_flag_that_is_not_a_boolean_says_what_it_got(value: object, kind: str) -> None:
+    (problem,) = validate_inputs(inputs(isActive=value))
+    assert problem == Problem("isActive", f"isActive must be true or false (a boolean), not {kind}")
+
+
+def test_a_type_that_is_not_a_string_is_named_plainly() -> None:
+    (problem,) = validate_inputs(inputs(type=3.0, credentials={}))
+    assert problem.field == "type" and problem.reason.startswith(
+        "type must be a string: use one of"
+    )
