@@ -272,7 +272,7 @@ def _service_account(raw: str) -> list[Problem]:
 def _boolean(field: str, value: object) -> list[Problem]:
     if value is None or is_unknown(value) or isinstance(value, bool):
         return []
-    kinds = {str: "a string", list: "a list", dict: "a map"}
+    kinds: dict[type, str] = {str: "a string", list: "a list", dict: "a map"}
     kind = "a number" if _is_number(value) else kinds.get(type(value), "another kind of value")
     return [Problem(field, f"{field} must be true or false (a boolean), not {kind}")]
 
