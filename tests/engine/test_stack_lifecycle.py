@@ -305,3 +305,28 @@ def test_a_create_whose_verification_fails_leaves_nothing_behind(
         assert secret not in state_file.read_text()
         assert secret not in str(caught.value)
         assert secret not in stack.plugin_output
+
+
+def test_an_update_of_a_source_deleted_outside_pulumi_says_to_refresh(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    spec: dict[str, Any] = {
+        "type": "datadog",
+        "name": "doomed",
+        "credentials": CREDENTIALS["datadog"],
+        "sources": SOURCES["datadog"],
+        "is_active": True,
+    }
+    stack = suite_stack(log_source_program(spec), emulator, tmp_path / "state.json")
+    main_id = stack.up().outputs["main_id"]
+    Api(emulator).delete(main_id)
+    spec["name"] = "doomed-renamed"
+    with pytest.raises(EngineError) as caught:
+        stack.up()
+    assert caught.value.step == "update"
+    assert "deleted outside Pulumi" in str(caught.value) and "pulumi refresh" in str(caught.value)
+    # Doing what the message says works: refresh drops it, the next up creates it again.
+    assert stack.refresh().step("main").op == "delete"
+    recreated = stack.up()
+    assert recreated.step("main").op == "create"
+    assert Api(emulator).records()[recreated.outputs["main_id"]]["name"] == "doomed-renamed"
