@@ -67,6 +67,13 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     created_at: Output[str]
     """When SigSentry created the source (UTC, ISO 8601)."""
 
+    def __init_subclass__(
+        cls, module: str = RESOURCE_MODULE, name: str = RESOURCE_NAME, **kwargs: Any
+    ) -> None:
+        # `pulumi.dynamic.Resource` would give a subclass the token `dynamic:Resource`, which
+        # changes its URNs and hides it from policy packs: a subclass keeps LogSource's token.
+        super().__init_subclass__(module=module, name=name, **kwargs)
+
     def __init__(
         self,
         resource_name: str,

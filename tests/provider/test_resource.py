@@ -159,6 +159,20 @@ def test_registration_uses_the_type_token_and_state_names(
     assert len(provider) < 500 and KEY not in provider
 
 
+def test_a_subclass_keeps_the_type_token(engine: tuple[EchoMocks, EngineLikeMonitor]) -> None:
+    class TeamLogSource(LogSource):
+        """A team's own defaults on top of LogSource."""
+
+    echo, _ = engine
+    run(
+        lambda: TeamLogSource(
+            "team", type="loki", credentials={"host": "https://loki.example.com"}, sources=["a"]
+        )
+    )
+    (registered,) = echo.resources
+    assert registered.typ == TYPE_TOKEN
+
+
 def test_credentials_come_back_secret_and_attributes_are_typed_outputs(
     engine: tuple[EchoMocks, EngineLikeMonitor],
 ) -> None:
