@@ -3,7 +3,7 @@
 The engine runs it inside the `python -m pulumi.dynamic` plugin: one process per deployment, up
 to four calls at once, one provider object per distinct pickled `__provider`. The object is
 pickled into the stack's state by reference (`sigsentry_pulumi.provider.LogSourceProvider`,
-about 130 base64 characters), so it holds nothing: no client, no lock, no secret. What the
+88 base64 characters), so it holds nothing: no client, no lock, no secret. What the
 process shares (HTTP client, settings, the list walk) lives in `_runtime`.
 
 The engine strips secret marks before each call (the plugin answers `acceptSecrets=False`), so
