@@ -21,7 +21,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from .crypto import CredentialCipher
@@ -210,17 +210,12 @@ class Backend:
                     raise ValidationFailed("request body failed validation", issues)
                 credentials = self.cipher.encrypt(request.credentials)
             tx.update_source(
-                LogSourceRow(
-                    seq=row.seq,
-                    id=row.id,
-                    tenant_id=row.tenant_id,
-                    project_id=row.project_id,
-                    type=row.type,
+                replace(
+                    row,
                     name=row.name if request.name is None else request.name,
                     sources=row.sources if request.sources is None else tuple(request.sources),
                     is_active=row.is_active if request.isActive is None else request.isActive,
                     credentials=credentials,
-                    created_at=row.created_at,
                     updated_at=_timestamp(self._clock()),
                 )
             )
