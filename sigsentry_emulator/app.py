@@ -28,6 +28,7 @@ from .envelopes import error_response, success
 from .errors import (
     ApiError,
     InternalError,
+    NotFound,
     RateLimited,
     ServiceUnavailable,
     Unauthorized,
@@ -212,16 +213,11 @@ def _add_error_handlers(app: FastAPI) -> None:
             }
             return JSONResponse(body, status_code=405, headers=exc.headers)
         if exc.status_code == 404:
-            return error_response(_NoRoute("no such endpoint"))
+            return error_response(NotFound("no such endpoint"))
         return error_response(InternalError(str(exc.detail)))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-
-
-class _NoRoute(ApiError):
-    status = 404
-    code = "NOT_FOUND"
 
 
 # the API
