@@ -35,6 +35,7 @@ from .errors import (
 )
 from .faults import FaultInjector
 from .models import (
+    SOURCE_ID_PATTERN,
     CreatedEnvelope,
     CreateLogSourceRequest,
     DeletedEnvelope,
@@ -246,10 +247,7 @@ _ID_PARAM = {
     "name": "id",
     "in": "path",
     "required": True,
-    "schema": {
-        "type": "string",
-        "pattern": "^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-    },
+    "schema": {"type": "string", "pattern": SOURCE_ID_PATTERN},
 }
 
 

@@ -35,7 +35,13 @@ from .errors import (
     Unauthorized,
     ValidationFailed,
 )
-from .models import check_credentials, decode_json, parse_create, parse_update
+from .models import (
+    SOURCE_ID_PATTERN,
+    check_credentials,
+    decode_json,
+    parse_create,
+    parse_update,
+)
 from .ratelimit import RateLimiter
 from .seed import SeedConfig
 from .simulation import simulate_test
@@ -49,7 +55,7 @@ READ = "config:read"
 WRITE = "config:write"
 API_KEY_PREFIX = "ss_secret_"
 
-_SOURCE_ID = re.compile(r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_SOURCE_ID = re.compile(SOURCE_ID_PATTERN)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 _API_KEY = re.compile(r"^ss_secret_[A-Za-z0-9_-]{1,200}$")
 

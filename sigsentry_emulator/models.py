@@ -24,6 +24,7 @@ LOG_SOURCE_TYPES: tuple[str, ...] = get_args(LogSourceType)
 MAX_NAME_LENGTH = 255
 MAX_SOURCES = 100
 MAX_SOURCE_LENGTH = 1024
+SOURCE_ID_PATTERN = r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 # required and optional credential keys per type; elastic's two auth forms are checked apart
 CREDENTIAL_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -103,9 +104,7 @@ class _UpdateFieldRules(BaseModel):
 
 
 class LogSourceRecord(BaseModel):
-    id: Annotated[
-        str, Field(pattern=r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-    ]
+    id: Annotated[str, Field(pattern=SOURCE_ID_PATTERN)]
     tenantId: str
     projectId: str
     type: LogSourceType
