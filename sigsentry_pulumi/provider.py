@@ -147,11 +147,7 @@ class LogSourceProvider(ResourceProvider):
         project = record.project_id or project
         if project:
             live["projectId"] = project
-        outputs = dict(live)
-        outputs["tenantId"] = record.tenant_id
-        if record.created_at:
-            outputs["createdAt"] = record.created_at
-        return ReadResult(id_, outputs, live)
+        return ReadResult(id_, _outputs(live, record, project), live)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client = _runtime.provider_client()
