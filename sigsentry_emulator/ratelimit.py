@@ -23,6 +23,9 @@ class _Bucket:
 
 
 class RateLimiter:
+    rate: float
+    burst: float
+
     def __init__(
         self,
         rate: float = DEFAULT_RATE,
@@ -33,8 +36,6 @@ class RateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, 2 * rate)
         self.configure(rate, burst)
 
     def configure(self, rate: float, burst: float | None = None) -> None:
