@@ -92,11 +92,7 @@ class APIStatusError(SigSentryError):
 
     def _render(self) -> str:
         text = f"SigSentry API error {self.status} {self.code}: {self.message}"
-        problems = [
-            f"{d.get('field', '?')}: {d.get('issue', '?')}"
-            for d in self.details
-            if isinstance(d, Mapping)
-        ]
+        problems = [f"{d.get('field', '?')}: {d.get('issue', '?')}" for d in self.details]
         if problems:
             text += " (" + "; ".join(problems) + ")"
         hint = self._hint()
