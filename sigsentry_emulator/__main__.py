@@ -22,7 +22,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import EmulatorState, create_app
-from .backend import DEFAULT_QUOTA, Backend
+from .backend import DEFAULT_QUOTA, READ, WRITE, Backend
 from .crypto import CredentialCipher, EncryptionKeyError
 from .ratelimit import DEFAULT_RATE, RateLimiter
 from .seed import SeedConfig, SeedFileError, SeedTenant, load_seed_file
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"sigsentry-emulator listening on http://{shown_host}:{port}", flush=True)
     if args.demo:
         minted = state.backend.mint_key(
-            permissions=["config:read", "config:write"],
+            permissions=[READ, WRITE],
             tenant_id=DEMO_TENANT,
             project_id=DEMO_PROJECT,
             tenant_scoped=False,

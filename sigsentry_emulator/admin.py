@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from .backend import Backend
+from .backend import READ, WRITE, Backend
 from .envelopes import json_body, success
 from .errors import FieldIssue, Unauthorized, ValidationFailed
 from .faults import FaultSpec
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class _KeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    permissions: list[str] = Field(default_factory=lambda: ["config:read", "config:write"])
+    permissions: list[str] = Field(default_factory=lambda: [READ, WRITE])
     tenantId: str | None = None
     projectId: str | None = None
     newTenant: bool = False

@@ -45,10 +45,12 @@ from typing import Any, Final
 import httpx
 
 from .__main__ import ADMIN_TOKEN_ENV_VAR
+from .backend import DEFAULT_QUOTA, READ, WRITE
+from .ratelimit import DEFAULT_RATE
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
-DEFAULT_PERMISSIONS: Final = ("config:read", "config:write")
+DEFAULT_PERMISSIONS: Final = (READ, WRITE)
 _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 _SAME_PROJECT: Any = ...
 
@@ -80,7 +82,7 @@ class EmulatorProcess:
         self,
         db_path: Path | None = None,
         *,
-        quota: int = 50,
+        quota: int = DEFAULT_QUOTA,
         rate_limit: float | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
@@ -210,7 +212,7 @@ class EmulatorProcess:
     def set_rate_limit(self, rate: float | None, burst: float | None = None) -> None:
         """Requests per second per key and bucket size (default 2 x rate); 0 disables limiting,
         None restores the server default (100/s, burst 200). Kept across `restart()`."""
-        effective = (rate, burst) if rate is not None else (100.0, None)
+        effective = (rate, burst) if rate is not None else (DEFAULT_RATE, None)
         self._admin(
             "PUT", "/_admin/settings", {"rateLimit": {"rate": effective[0], "burst": effective[1]}}
         )
