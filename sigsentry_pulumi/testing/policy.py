@@ -55,7 +55,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -68,7 +68,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ._process import PortProcess
-from .values import Secret, is_unknown
+from .values import Secret, is_unknown, scrub, secret_strings
 
 __all__ = [
     "AnalyzedResource",
@@ -84,9 +84,7 @@ SECRET_PROPERTY_NAMES: Final = frozenset({"credentials"})
 START_TIMEOUT_SECONDS: Final = 60.0
 CALL_TIMEOUT_SECONDS: Final = 120.0
 STOP_TIMEOUT_SECONDS: Final = 5.0
-MIN_REDACTED_LENGTH: Final = 4
 
-_REDACTED: Final = "[secret]"
 _SECRET_SIG: Final = {rpc._special_sig_key: rpc._special_secret_sig}
 # Where the CLI passes the address of its own gRPC host; the Python pack only parses it.
 _ENGINE_ADDRESS_PLACEHOLDER: Final = "127.0.0.1:0"
@@ -541,33 +539,12 @@ def _violations(
 
 def _redactor(resources: Sequence[AnalyzedResource]) -> _Redact:
     """A function that replaces every secret string of the resources with ``[secret]``."""
-    secrets: set[str] = set()
-    for resource in resources:
-        for key, value in resource.properties.items():
-            secrets.update(_secret_strings(value, secret=key in SECRET_PROPERTY_NAMES))
-    ordered = sorted((s for s in secrets if len(s) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, _REDACTED)
-        return text
-
-    return redact
-
-
-def _secret_strings(value: Any, *, secret: bool) -> Iterable[str]:
-    if isinstance(value, Secret):
-        yield from _secret_strings(value.value, secret=True)
-    elif rpc.is_rpc_secret(value):
-        yield from _secret_strings(rpc.unwrap_rpc_secret(value), secret=True)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _secret_strings(item, secret=secret)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _secret_strings(item, secret=secret)
-    elif secret and isinstance(value, str):
-        yield value
+    secrets = secret_strings(
+        Secret(value) if key in SECRET_PROPERTY_NAMES else value
+        for resource in resources
+        for key, value in resource.properties.items()
+    )
+    return lambda text: scrub(text, secrets)
 
 
 def _one_line(message: str) -> str:
