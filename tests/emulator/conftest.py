@@ -9,7 +9,7 @@ import pytest
 
 from sigsentry_emulator.testing import EmulatorProcess
 
-from .helpers import auth
+from .helpers import CLOUDWATCH, SOURCES_PATH, auth
 
 
 @pytest.fixture
@@ -24,3 +24,11 @@ def anonymous(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
     """No credentials: each call passes its own headers."""
     with httpx.Client(base_url=emulator.url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+def source_id(api: httpx.Client) -> str:
+    """The id of a CloudWatch source just created with the seeded key."""
+    response = api.post(SOURCES_PATH, json=CLOUDWATCH)
+    assert response.status_code == 201
+    return str(response.json()["data"]["id"])

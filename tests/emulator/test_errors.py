@@ -16,13 +16,6 @@ from .helpers import CLOUDWATCH, SERVICE_ACCOUNT, SOURCES_PATH, VALID_BODIES, au
 UNKNOWN_ID = f"ls_{uuid.UUID(int=1)}"
 
 
-@pytest.fixture
-def source_id(api: httpx.Client) -> str:
-    response = api.post(SOURCES_PATH, json=CLOUDWATCH)
-    assert response.status_code == 201
-    return str(response.json()["data"]["id"])
-
-
 def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()

@@ -15,11 +15,6 @@ def stranger(emulator: EmulatorProcess) -> ApiKeyInfo:
     return emulator.create_key(permissions=["config:read", "config:write"], new_tenant=True)
 
 
-@pytest.fixture
-def source_id(api: httpx.Client) -> str:
-    return str(api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"])
-
-
 @pytest.mark.parametrize(
     ("method", "suffix", "body"),
     [("PUT", "", {"isActive": False}), ("DELETE", "", None), ("POST", "/test", None)],
