@@ -228,7 +228,7 @@ class _PackProcess:
         return str(self.info.name) if self.info is not None else str(self.pack_dir)
 
     def start(self) -> None:
-        python, _options = _pack_interpreter(self.pack_dir)
+        python = _pack_interpreter(self.pack_dir)
         # The engine hands the runtime options (`-virtualenv=venv`) to the shim, which uses them
         # to pick the interpreter and passes only the first two arguments on: `pulumi.policy`'s
         # own parser would read `-virtualenv=...` as `-v irtualenv=...` and stop.
@@ -311,8 +311,8 @@ class _PackProcess:
             self._process.stop(signal.SIGINT, STOP_TIMEOUT_SECONDS)
 
 
-def _pack_interpreter(pack_dir: Path) -> tuple[str, dict[str, Any]]:
-    """The interpreter the shim would run for this pack, and the runtime options it passes on."""
+def _pack_interpreter(pack_dir: Path) -> str:
+    """The interpreter the shim would run for this pack (its ``virtualenv`` runtime option)."""
     manifest = pack_dir / "PulumiPolicy.yaml"
     if not manifest.is_file():
         raise PolicyPackError(
@@ -329,14 +329,14 @@ def _pack_interpreter(pack_dir: Path) -> tuple[str, dict[str, Any]]:
         )
     virtualenv = options.get("virtualenv")
     if not virtualenv:
-        return sys.executable, options
+        return sys.executable
     python = (pack_dir / str(virtualenv)).resolve() / "bin" / "python"
     if not python.exists():
         raise PolicyPackError(
             f"{manifest} names the virtualenv {virtualenv!r}, but {python} does not exist. Create "
             f"it: python -m venv {pack_dir / str(virtualenv)} and install requirements.txt."
         )
-    return str(python), options
+    return str(python)
 
 
 def _runtime_parts(runtime: Any) -> tuple[Any, dict[str, Any]]:
