@@ -28,6 +28,7 @@ from .envelopes import error_response, success
 from .errors import (
     ApiError,
     InternalError,
+    MethodNotAllowed,
     NotFound,
     RateLimited,
     ServiceUnavailable,
@@ -208,11 +209,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 405:
-            body = {
-                "success": False,
-                "error": {"code": "METHOD_NOT_ALLOWED", "message": "method not allowed here"},
-            }
-            return JSONResponse(body, status_code=405, headers=exc.headers)
+            response = error_response(MethodNotAllowed("method not allowed here"))
+            response.headers.update(exc.headers or {})  # Allow
+            return response
         if exc.status_code == 404:
             return error_response(NotFound("no such endpoint"))
         return error_response(InternalError(str(exc.detail)))

@@ -9,6 +9,7 @@ turns any of them into the failure envelope without knowing the rule that raised
     ├── Forbidden             403 FORBIDDEN
     ├── QuotaExceeded         403 QUOTA_EXCEEDED
     ├── NotFound              404 NOT_FOUND
+    ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED
     ├── IdempotencyConflict   409 IDEMPOTENCY_CONFLICT
     ├── RateLimited           429 RATE_LIMITED         (carries Retry-After)
     ├── InternalError         500 INTERNAL_ERROR
@@ -81,6 +82,11 @@ class QuotaExceeded(ApiError):
 class NotFound(ApiError):
     status = 404
     code = "NOT_FOUND"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
 
 
 class IdempotencyConflict(ApiError):
