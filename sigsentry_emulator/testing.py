@@ -339,7 +339,6 @@ class EmulatorProcess:
         match = _LISTENING.search(line or "")
         if match is None:
             self.kill()
-            process.wait()
             time.sleep(0.05)  # let the drain thread collect the last lines
             raise EmulatorError(
                 "the emulator did not start:\n" + "\n".join(self._output or ["(no output)"])
