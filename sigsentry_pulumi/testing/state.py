@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from pulumi.runtime import rpc
 
 from .errors import EngineError
-from .values import Secret
+from .values import Secret, reveal
 
 __all__ = ["ResourceState", "StackState", "StateFile"]
 
@@ -169,26 +169,14 @@ class StateFile:
 
     def _encode(self, value: Any) -> Any:
         if isinstance(value, Secret) or rpc.is_rpc_secret(value):
-            plain = value.value if isinstance(value, Secret) else rpc.unwrap_rpc_secret(value)
             assert self._fernet is not None
-            token = self._fernet.encrypt(json.dumps(self._plain(plain)).encode("utf-8"))
+            # The whole value is encrypted at once: marks nested inside it add nothing.
+            token = self._fernet.encrypt(json.dumps(reveal(value)).encode("utf-8"))
             return {_SIG_KEY: _SECRET_SIG, "ciphertext": token.decode()}
         if isinstance(value, Mapping):
             return {key: self._encode(item) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [self._encode(item) for item in value]
-        return value
-
-    def _plain(self, value: Any) -> Any:
-        # Inside a secret, nested marks add nothing: the whole value is already encrypted.
-        if isinstance(value, Secret):
-            return self._plain(value.value)
-        if rpc.is_rpc_secret(value):
-            return self._plain(rpc.unwrap_rpc_secret(value))
-        if isinstance(value, Mapping):
-            return {key: self._plain(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._plain(item) for item in value]
         return value
 
     def _decode(self, value: Any) -> Any:
