@@ -24,7 +24,6 @@ import string
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,7 +190,7 @@ def run_with_stand_in(emulator: Any, demo: DemoSecrets, workdir: Path, view: Emu
         started = time.monotonic()
         result = operation()
         console.say(render(result, stack=STACK, duration=time.monotonic() - started), end="")
-        expect_steps(Counter(s.op for s in result.steps), expected, title)
+        expect_steps(result.counts(), expected, title)
         return result
 
     step("pulumi preview: what would change", stack.preview, {"create": 1})
