@@ -26,7 +26,6 @@ __all__ = [
     "contains_secret",
     "contains_unknown",
     "is_unknown",
-    "omit_unknowns",
     "reveal",
     "scrub",
     "secret_strings",
@@ -101,15 +100,6 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(contains_unknown(item) for item in value)
     return False
-
-
-def omit_unknowns(value: Any) -> Any:
-    """``value`` without its unknowns (dropped from objects and arrays), as policy packs see it."""
-    if isinstance(value, Mapping):
-        return {key: omit_unknowns(item) for key, item in value.items() if not is_unknown(item)}
-    if isinstance(value, list | tuple):
-        return [omit_unknowns(item) for item in value if not is_unknown(item)]
-    return value
 
 
 def secret_strings(values: Iterable[Any]) -> set[str]:
