@@ -37,7 +37,7 @@ from .results import Step, StepOp
 from .state import ResourceState, StackState
 from .values import Secret, contains_secret, contains_unknown, reveal, scrub, secret_strings
 
-__all__ = ["MAX_CONCURRENT_CALLS", "Deployment", "destroy", "refresh"]
+__all__ = ["MAX_CONCURRENT_CALLS", "PROVIDER_KEY", "Deployment", "destroy", "refresh"]
 
 MAX_CONCURRENT_CALLS: Final = 4
 PROVIDER_KEY: Final = "__provider"

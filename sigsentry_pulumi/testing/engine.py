@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from .deployment import Deployment, destroy, refresh
+from .deployment import PROVIDER_KEY, Deployment, destroy, refresh
 from .errors import EngineError
 from .plugin import ProviderPlugin
 from .program import load_program, run_program
@@ -28,7 +28,6 @@ from .values import Secret, reveal, secret_strings
 __all__ = ["PASSPHRASE_ENV", "Stack"]
 
 PASSPHRASE_ENV: Final = "PULUMI_CONFIG_PASSPHRASE"  # noqa: S105 - a variable name
-PROVIDER_KEY: Final = "__provider"
 
 
 class Stack:

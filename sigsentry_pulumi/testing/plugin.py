@@ -57,7 +57,6 @@ __all__ = [
     "ReadResponse",
 ]
 
-PROVIDER_KEY: Final = "__provider"
 START_TIMEOUT_SECONDS: Final = 30.0
 CALL_TIMEOUT_SECONDS: Final = 300.0
 STOP_TIMEOUT_SECONDS: Final = 5.0
