@@ -25,6 +25,7 @@ failure semantics beyond recording what completed.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -211,7 +212,7 @@ class Deployment:
             changed = input_changes
             replaces = _replace_on_changes(changed, registration.replace_on_changes)
         elif diff.changes:
-            changed = tuple(k for k in input_changes if k != PROVIDER_KEY)
+            changed = _without_provider(input_changes)
             if not changed:  # the inputs agree, so the remote side drifted: name what differs
                 news = _subset(checked, checked)
                 changed = _changed_keys(_subset(old.outputs, news), news)
@@ -222,7 +223,7 @@ class Deployment:
             self._record(registration, old.id, checked, old.outputs)
             self._record_step("same", registration, old.id)
             return old.id, old.outputs
-        shown = tuple(k for k in changed if k != PROVIDER_KEY) or changed
+        shown = _without_provider(changed) or changed
         if replaces:
             delete_first = (
                 registration.delete_before_replace
@@ -330,13 +331,7 @@ class Deployment:
         self._finished = True
 
     def _delete(self, resource: ResourceState, op: StepOp = "delete") -> None:
-        self._provider.call(
-            "delete",
-            resource,
-            lambda: self._provider.plugin.delete(
-                resource.id, resource.urn, resource.outputs, old_inputs=resource.inputs
-            ),
-        )
+        self._provider.call("delete", resource, _deleter(self._provider.plugin, resource))
         with self._lock:
             self._deleted.add(_identity(resource))
             if resource in self._pending:
@@ -427,16 +422,7 @@ def refresh(
             drift = _without_provider(_changed_keys(resource.outputs, outputs))
             if diff.changes and not drift:
                 drift = _without_provider(_changed_keys(resource.inputs, inputs))
-        refreshed = ResourceState(
-            urn=resource.urn,
-            type=resource.type,
-            name=resource.name,
-            id=response.id,
-            inputs=inputs,
-            outputs=outputs,
-            dependencies=resource.dependencies,
-            external=resource.external,
-        )
+        refreshed = dataclasses.replace(resource, id=response.id, inputs=inputs, outputs=outputs)
         return _step(
             "refresh" if drift or diff.changes else "same", resource, response.id, drift
         ), refreshed
