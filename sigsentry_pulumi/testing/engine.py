@@ -23,7 +23,7 @@ from .plugin import ProviderPlugin
 from .program import load_program, run_program
 from .results import OperationResult, Step
 from .state import ResourceState, StackState, StateFile
-from .values import Secret, reveal, secret_strings
+from .values import Secret, secret_strings
 
 __all__ = ["PASSPHRASE_ENV", "Stack"]
 
@@ -142,7 +142,7 @@ class Stack:
         plugin = plugin or self._new_plugin()
         try:
             plugin.start()
-            plugin.configure({k: str(reveal(v)) for k, v in self._config.items()})
+            plugin.configure(self._config)
             yield plugin
         finally:
             plugin.stop()  # the readers are joined: the output is complete
@@ -160,7 +160,8 @@ class Stack:
     def _deploy(
         self, plugin: ProviderPlugin, state: StackState, *, preview: bool
     ) -> tuple[Deployment, dict[str, Any]]:
-        deployment = Deployment(plugin, state, preview=preview, secrets=self._secrets(state))
+        secrets = self._secrets(state)
+        deployment = Deployment(plugin, state, preview=preview, secrets=secrets)
         try:
             outputs = run_program(
                 self._program,
@@ -168,7 +169,7 @@ class Stack:
                 config=self._config,
                 preview=preview,
                 handler=deployment,
-                secrets=self._secrets(state),
+                secrets=secrets,
             )
             deployment.finish()
         except EngineError as error:

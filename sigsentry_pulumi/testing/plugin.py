@@ -46,7 +46,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ._process import PortProcess
-from .values import reveal
+from .values import Secret, reveal
 
 __all__ = [
     "CheckResponse",
@@ -206,7 +206,7 @@ class ProviderPlugin:
 
     # -- provider protocol ------------------------------------------------------------------
 
-    def configure(self, config: Mapping[str, str]) -> None:
+    def configure(self, config: Mapping[str, str | Secret]) -> None:
         """Send the stack config (namespaced keys, e.g. ``sigsentry:apiKey``); must come first."""
         plain = {key: str(reveal(value)) for key, value in config.items()}
         request = provider_pb2.ConfigureRequest(
