@@ -30,7 +30,6 @@ thread that outlives the plugin (the main thread, typically).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -46,7 +45,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ._process import PortProcess
-from .values import Secret, reveal
+from .values import Secret, reveal, serialize
 
 __all__ = [
     "CheckResponse",
@@ -336,15 +335,7 @@ class ProviderPlugin:
 
 
 def _encode(properties: Mapping[str, Any]) -> struct_pb2.Struct:
-    plain = reveal(dict(properties))
-    # serialize_properties is a coroutine; a private loop keeps it away from any running loop
-    # (set_mocks runs resource registrations on an event loop of its own).
-    loop = asyncio.new_event_loop()
-    try:
-        struct: struct_pb2.Struct = loop.run_until_complete(rpc.serialize_properties(plain, {}))
-    finally:
-        loop.close()
-    return struct
+    return serialize(reveal(dict(properties)))
 
 
 def _decode(struct: struct_pb2.Struct) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from .errors import EngineError
-from .values import Secret, scrub
+from .values import Secret, scrub, serialize
 
 __all__ = [
     "ProgramSpec",
@@ -369,8 +369,4 @@ def to_wire(outputs: Mapping[str, Any]) -> Any:
             return [convert(item) for item in value]
         return value
 
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(rpc.serialize_properties(convert(dict(outputs)), {}))
-    finally:
-        loop.close()
+    return serialize(convert(dict(outputs)))

@@ -15,9 +15,11 @@ the plugin decodes the engine's unknown sentinel into.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn
 
+from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
@@ -29,6 +31,7 @@ __all__ = [
     "reveal",
     "scrub",
     "secret_strings",
+    "serialize",
 ]
 
 _REDACTED = "[secret]"
@@ -131,3 +134,19 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         if len(secret) >= 4:  # shorter strings would mangle ordinary words, and are no credential
             text = text.replace(secret, _REDACTED)
     return text
+
+
+def serialize(properties: Mapping[str, Any]) -> struct_pb2.Struct:
+    """``properties`` through the SDK's ``serialize_properties``, on a private event loop.
+
+    ``serialize_properties`` is a coroutine; a private loop keeps it away from any running loop
+    (set_mocks runs resource registrations on an event loop of its own).
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        struct: struct_pb2.Struct = loop.run_until_complete(
+            rpc.serialize_properties(dict(properties), {})
+        )
+    finally:
+        loop.close()
+    return struct
