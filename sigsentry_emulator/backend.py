@@ -409,7 +409,7 @@ def _decoded(body: object) -> object:
 
 
 def _check_source_id(source_id: str) -> None:
-    if not _SOURCE_ID.match(source_id):
+    if not _SOURCE_ID.fullmatch(source_id):  # `$` alone would accept a trailing newline
         raise ValidationFailed(
             "the path id is not a log-source id",
             [FieldIssue("id", "must be ls_ followed by a lowercase UUID")],

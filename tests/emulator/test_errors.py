@@ -265,6 +265,7 @@ BAD_IDS = [
     "ls_A1B2C3D4-0000-4000-8000-000000000000",  # uppercase
     "ls_a1b2c3d4000040008000000000000000",  # no dashes
     "ls_a1b2c3d4-0000-4000-8000-0000000000001",
+    "ls_a1b2c3d4-0000-4000-8000-000000000000%0A",  # a valid id and a trailing newline
 ]
 
 
