@@ -5,7 +5,6 @@ preview, up, a second up with nothing to change, destroy.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +52,6 @@ def _writes_since(emulator: Any, mark: int) -> list[Any]:
     return [r for r in emulator.requests()[mark:] if r["method"] in WRITES]
 
 
-def _ops(result: Any) -> Counter[str]:
-    return Counter(step.op for step in result.steps)
-
-
 @pytest.mark.parametrize("example", sorted(EXAMPLE_CASES))
 def test_example_lifecycle(example: str, emulator: Any, tmp_path: Path) -> None:
     project, make_config, types = EXAMPLE_CASES[example]
@@ -65,17 +60,17 @@ def test_example_lifecycle(example: str, emulator: Any, tmp_path: Path) -> None:
     stack = emulator_stack(EXAMPLES / example, project, program_config, emulator, state_file)
 
     preview = stack.preview()
-    assert _ops(preview) == {"create": len(types)}
+    assert preview.counts() == {"create": len(types)}
     assert _list(emulator) == []
 
     up = stack.up()
-    assert _ops(up) == {"create": len(types)}
+    assert up.counts() == {"create": len(types)}
     created = _list(emulator)
     assert sorted(s["type"] for s in created) == sorted(types)
 
     mark = len(emulator.requests())
     again = stack.up()
-    assert _ops(again) == {"same": len(types)}
+    assert again.counts() == {"same": len(types)}
     assert _writes_since(emulator, mark) == []
     assert again.outputs == up.outputs
 
@@ -87,7 +82,7 @@ def test_example_lifecycle(example: str, emulator: Any, tmp_path: Path) -> None:
         assert value not in state
 
     destroyed = stack.destroy()
-    assert _ops(destroyed) == {"delete": len(types)}
+    assert destroyed.counts() == {"delete": len(types)}
     assert _list(emulator) == []
 
 

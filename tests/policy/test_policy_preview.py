@@ -36,7 +36,7 @@ def test_all_types_example_passes_every_guardrail_under_the_default_config(emula
 
     preview = stack.preview(policy_packs=[PACK])
 
-    assert Counter(step.op for step in preview.steps) == {"create": 6}
+    assert preview.counts() == {"create": 6}
     assert preview.policy_violations == []
     assert all(r["method"] == "GET" for r in emulator.requests())  # a preview writes nothing
 
