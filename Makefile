@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint format demo emulator bench clean
+# The Pulumi CLI the demo, the tests and the benchmarks run (tools/pulumi/find-cli): a `pulumi` on
+# PATH at least as new as the pin in tools/pulumi/go.mod, else the pinned build in .tools/bin/.
+# `make test SIGSENTRY_PULUMI_CLI=/path/to/pulumi` forces one; `SIGSENTRY_PULUMI_CLI=.tools/bin/pulumi`
+# forces the pinned build.
+SIGSENTRY_PULUMI_CLI ?= $(shell tools/pulumi/find-cli)
+export SIGSENTRY_PULUMI_CLI
+BUILT_PULUMI := $(CURDIR)/.tools/bin/pulumi
+
+.PHONY: test lint format demo emulator bench clean cli
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +20,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[emulator,testing,policy,dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# Built once per machine; again only when the pin (go.mod, go.sum) or the launchers change.
+$(BUILT_PULUMI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build.sh tools/pulumi/launchers/*
+	tools/pulumi/build.sh
+
+# A CLI given from outside has no rule here: make only checks that the file exists.
+cli: $(SIGSENTRY_PULUMI_CLI)
+
+test: $(STAMP) cli
 	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
@@ -24,15 +39,15 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-demo: $(STAMP)
+demo: $(STAMP) cli
 	$(BIN)/python scripts/demo.py
 
 emulator: $(STAMP)
 	$(BIN)/python -m sigsentry_emulator --host 127.0.0.1 --port 8787 --db .emulator/sigsentry.db --demo
 
-bench: $(STAMP)
+bench: $(STAMP) cli
 	$(BIN)/python benchmarks/refresh_cost.py
 	$(BIN)/python benchmarks/emulator_load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,33 +1,29 @@
-"""The lifecycle scenarios through the real Pulumi CLI (Automation API) against the emulator.
-
-Runs whenever a `pulumi` binary is on PATH; otherwise the whole module is skipped with the reason
-(shown by `pytest -ra`). The same scenarios run without the CLI through the engine stand-in in
-tests/engine/.
-"""
+"""The lifecycle scenarios through the real Pulumi CLI (Automation API) against the emulator."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import CREDENTIAL_A, CREDENTIAL_B, PROJECT, list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
-if shutil.which("pulumi") is None:
-    pytest.skip(
-        "the Pulumi CLI (`pulumi`) is not on PATH: real-CLI tests skipped; the same scenarios "
-        "run through the engine stand-in in tests/engine/",
-        allow_module_level=True,
-    )
+from .conftest import (
+    CREDENTIAL_A,
+    CREDENTIAL_B,
+    PROJECT,
+    assert_no_plaintext,
+    backend_files,
+    changes,
+    list_sources,
+    log_source_states,
+    op_counts,
+    writes,
+)
 
 pytestmark = pytest.mark.slow
-
-WRITE_METHODS = {"POST", "PUT", "DELETE"}
 
 
 def program() -> None:
@@ -55,37 +51,14 @@ def program() -> None:
     pulumi.export("credentials", source.credentials)
 
 
-def writes(emulator: Any, since: int) -> list[tuple[str, str]]:
-    """(method, path) of every write the emulator received after the first `since` requests."""
-    return [
-        (r["method"], r["path"])
-        for r in emulator.requests()[since:]
-        if r["method"] in WRITE_METHODS
-    ]
-
-
-def op_counts(op_map: Any) -> dict[str, int]:
-    """An OpMap as plain strings: keys may be `OpType` members (str enums) or plain strings."""
-    return {getattr(op, "value", op): n for op, n in (op_map or {}).items()}
-
-
-def changes(result: Any) -> dict[str, int]:
-    return op_counts(result.summary.resource_changes)
-
-
-def assert_no_secret_leaked(emulator: Any, state_dir: Path, *texts: str) -> None:
-    for text in texts:
-        for secret in (emulator.api_key, CREDENTIAL_A, CREDENTIAL_B):
-            assert secret not in text
-    for path in state_dir.rglob("*"):
-        if path.is_file():
-            content = path.read_text(errors="replace")
-            for secret in (emulator.api_key, CREDENTIAL_A, CREDENTIAL_B):
-                assert secret not in content, f"plaintext secret in {path}"
+def assert_no_secret_leaked(emulator: Any, pulumi_env: PulumiEnvironment, **texts: str) -> None:
+    assert_no_plaintext(
+        {**texts, **backend_files(pulumi_env)}, emulator.api_key, CREDENTIAL_A, CREDENTIAL_B
+    )
 
 
 @pytest.fixture
-def stack(make_stack: Callable[[Callable[[], None]], Any]) -> Any:
+def stack(make_stack: Callable[..., Any]) -> Any:
     return make_stack(program)
 
 
@@ -97,7 +70,7 @@ def deployed(stack: Any) -> Any:
 
 
 def test_preview_writes_nothing_and_up_creates_one_source(
-    stack: Any, emulator: Any, api: httpx.Client, tmp_path: Path
+    stack: Any, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
 ) -> None:
     preview = stack.preview()
     assert op_counts(preview.change_summary) == {"create": 2}
@@ -111,7 +84,7 @@ def test_preview_writes_nothing_and_up_creates_one_source(
     assert up.outputs["log_source_id"].value == source["id"]
     assert source["name"] == "cli-source" and source["type"] == "cloudwatch"
     assert up.outputs["credentials"].secret is True
-    assert_no_secret_leaked(emulator, tmp_path / "state", up.stdout, up.stderr)
+    assert_no_secret_leaked(emulator, pulumi_env, stdout=up.stdout, stderr=up.stderr)
 
 
 def test_second_up_changes_nothing_and_writes_nothing(deployed: Any, emulator: Any) -> None:
@@ -148,23 +121,20 @@ def test_type_change_replaces_the_source(deployed: Any, api: httpx.Client) -> No
 
 
 def test_refresh_records_drift_and_next_up_restores_it(
-    deployed: Any, emulator: Any, api: httpx.Client, tmp_path: Path
+    deployed: Any, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
 ) -> None:
     (source,) = list_sources(api)
     api.put(f"/v1/config/log-sources/{source['id']}", json={"name": "renamed-outside"})
 
     refresh = deployed.refresh(show_secrets=False)
     assert changes(refresh).get("update") == 1
-    state = deployed.export_stack().deployment
-    (recorded,) = [r for r in state["resources"] if r["type"].endswith("sigsentry:LogSource")]
+    (recorded,) = log_source_states(pulumi_env, deployed)
     assert recorded["outputs"]["name"] == "renamed-outside"
 
     result = deployed.up(show_secrets=False)
     assert changes(result) == {"update": 1, "same": 1}
     assert list_sources(api)[0]["name"] == "cli-source"
-    assert_no_secret_leaked(
-        emulator, tmp_path / "state", json.dumps(state), refresh.stdout, result.stdout
-    )
+    assert_no_secret_leaked(emulator, pulumi_env, refresh=refresh.stdout, up=result.stdout)
 
 
 def test_refresh_drops_a_source_deleted_outside_and_up_recreates_it(
