@@ -456,6 +456,21 @@ def step_refresh(demo: Demo) -> None:
     source = demo.only_source(second, empty=demo.tenant.first_project)
     if source["name"] != "renamed-outside-pulumi":
         raise DemoFailure(f"the source is named {source['name']!r} after the refresh")
+    recorded = recorded_name(demo)
+    if recorded != "renamed-outside-pulumi":
+        raise DemoFailure(f"the stack state records the name {recorded!r}, not the outside one")
+    console.say(f"The stack state now records the name {recorded!r} (pulumi stack export).")
+
+
+def recorded_name(demo: Demo) -> Any:
+    """The log source's name as the stack state holds it (`pulumi stack export`, secrets kept
+    encrypted)."""
+    exported = demo.env.run(
+        "stack", "export", "--stack", STACK, cwd=Path(demo.stack.workspace.work_dir), timeout=60
+    )
+    resources = json.loads(exported.stdout)["deployment"]["resources"]
+    (source,) = (r for r in resources if r["type"].endswith("sigsentry:LogSource"))
+    return source["outputs"]["name"]
 
 
 def step_destroy(demo: Demo) -> None:

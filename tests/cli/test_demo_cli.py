@@ -158,8 +158,9 @@ def test_refresh_shows_the_rename_made_behind_pulumis_back(steps: dict[str, str]
     (diff,) = lines(rf"^ ~ +{LOG_SOURCE} updated \([\d.]+s\) \[diff: (.+)\]$", refresh)
     assert "~name" in diff
     assert lines(r"^ +~ 1 updated$", refresh)
-    # A refresh records the drift in the state; it writes nothing to the API.
+    # A refresh writes nothing to the API; it records the drift in the state.
     assert list(emulator_check(refresh).values())[1].endswith("'renamed-outside-pulumi')")
+    assert "The stack state now records the name 'renamed-outside-pulumi'" in refresh
 
 
 def test_destroy_empties_the_emulator(steps: dict[str, str]) -> None:
