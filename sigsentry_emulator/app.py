@@ -2,7 +2,9 @@
 
 Each route decodes its request, calls one `Backend` method in a worker thread (SQLite calls block)
 and encodes the result; every rule lives in the backend. `EdgeMiddleware` runs around all routes:
-it echoes or generates `X-Request-Id`, applies injected faults, and records the request log.
+it echoes or generates `X-Request-Id`, applies injected faults, refuses bodies over
+`MAX_BODY_BYTES` (413, before they are read when `Content-Length` announces them, else as soon as
+the limit is passed), and records the request log.
 Admin routes (`admin.py`) are added only when an admin token is configured.
 """
 
@@ -26,10 +28,12 @@ from .admin import add_admin_routes
 from .backend import Backend, Caller
 from .envelopes import error_response, success
 from .errors import (
+    MAX_BODY_BYTES,
     ApiError,
     InternalError,
     MethodNotAllowed,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
     Unauthorized,
@@ -148,7 +152,12 @@ class EdgeMiddleware:
             if fault is None or fault.kind == "slow":
                 if fault is not None:
                     await asyncio.sleep(fault.delay_seconds)
-                await self.app(scope, receive, send_with_id)
+                declared = _content_length(scope)
+                if declared is not None and declared > MAX_BODY_BYTES:
+                    # answered unread; uvicorn discards the rest of the upload as it arrives
+                    await error_response(_too_large())(scope, receive, send_with_id)
+                else:
+                    await self.app(scope, _limited(receive), send_with_id)
             elif fault.kind == "drop":
                 await self.app(scope, receive, swallow)
                 await self._drop(scope)
@@ -188,6 +197,38 @@ def _incoming_request_id(scope: Scope) -> str | None:
             text: str = value.decode("latin-1")
             return text if _REQUEST_ID.match(text) else None
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1")
+            # h11 has already refused a malformed length; a huge one is still only digits
+            return int(text) if text.isascii() and text.isdigit() else None
+    return None
+
+
+def _limited(receive: Receive) -> Receive:
+    """`receive` that raises 413 once the body passes `MAX_BODY_BYTES` (chunked uploads)."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise _too_large()
+        return message
+
+    return limited
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"request body is larger than {MAX_BODY_BYTES} bytes; "
+        "no valid log-source request comes near that size"
+    )
 
 
 def _fault_error(kind: str, retry_after: int) -> ApiError:
@@ -230,6 +271,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         401: "UNAUTHORIZED",
         403: "FORBIDDEN or QUOTA_EXCEEDED",
         404: "NOT_FOUND",
+        413: f"PAYLOAD_TOO_LARGE (a body over {MAX_BODY_BYTES} bytes)",
         429: "RATE_LIMITED (see Retry-After)",
         500: "INTERNAL_ERROR",
         503: "SERVICE_UNAVAILABLE (see Retry-After)",

@@ -37,7 +37,9 @@ from .errors import (
 )
 from .models import (
     SOURCE_ID_PATTERN,
+    CreateLogSourceRequest,
     check_credentials,
+    check_json_tree,
     decode_json,
     parse_create,
     parse_update,
@@ -160,20 +162,31 @@ class Backend:
                 [FieldIssue("Idempotency-Key", "must be 1-255 printable ASCII characters")],
             )
         body = _decoded(body)
-        fingerprint = self._fingerprint(caller.project_id, body)
+        # Validated before the store lock is taken, so a large bad body never holds up other
+        # requests; its failure is raised after the Idempotency-Key check, in the rule order.
+        try:
+            request: CreateLogSourceRequest | ValidationFailed = parse_create(body)
+        except ValidationFailed as exc:
+            request = exc
+        # Only valid bodies are remembered, so an invalid one never matches a remembered one and
+        # needs no fingerprint (which would serialise all of it, however large).
+        fingerprint = b""
+        if idempotency_key is not None and not isinstance(request, ValidationFailed):
+            fingerprint = self._fingerprint(caller.project_id, body)
         now = self._clock()
         with self.store.transaction() as tx:
             if idempotency_key is not None:
                 tx.purge_idempotency_before(now - IDEMPOTENCY_TTL_SECONDS)
                 earlier = tx.get_idempotency(caller.tenant_id, idempotency_key)
                 if earlier is not None:
-                    if not hmac.compare_digest(earlier.fingerprint, fingerprint):
+                    if not fingerprint or not hmac.compare_digest(earlier.fingerprint, fingerprint):
                         raise IdempotencyConflict(
                             "this Idempotency-Key was used with a different request body; "
                             "use a new key for a different request"
                         )
                     return CreateResult(earlier.status, json.loads(earlier.response), True)
-            request = parse_create(body)
+            if isinstance(request, ValidationFailed):
+                raise request
             if tx.count_sources(caller.tenant_id, caller.project_id) >= self.quota:
                 raise QuotaExceeded(
                     f"project {caller.project_id} has reached its quota of {self.quota} "
@@ -207,14 +220,19 @@ class Backend:
         caller.require(WRITE)
         _check_source_id(source_id)
         request = parse_update(_decoded(body))
+        encrypted = None
+        if request.credentials is not None:
+            # checked against the stored type outside the lock (a type never changes), so the
+            # write below holds the lock only for the row
+            with self.store.transaction() as tx:
+                source_type = self._find(tx, caller, source_id).type
+            issues = check_credentials(source_type, request.credentials)
+            if issues:
+                raise ValidationFailed("request body failed validation", issues)
+            encrypted = self.cipher.encrypt(request.credentials)
         with self.store.transaction() as tx:
             row = self._find(tx, caller, source_id)
-            credentials = row.credentials
-            if request.credentials is not None:
-                issues = check_credentials(row.type, request.credentials)
-                if issues:
-                    raise ValidationFailed("request body failed validation", issues)
-                credentials = self.cipher.encrypt(request.credentials)
+            credentials = row.credentials if encrypted is None else encrypted
             tx.update_source(
                 replace(
                     row,
@@ -405,7 +423,7 @@ def hash_api_key(api_key: str) -> bytes:
 
 def _decoded(body: object) -> object:
     # the HTTP layer hands over raw bytes so that JSON errors come after the permission check
-    return decode_json(body) if isinstance(body, bytes) else body
+    return decode_json(body) if isinstance(body, bytes) else check_json_tree(body)
 
 
 def _check_source_id(source_id: str) -> None:

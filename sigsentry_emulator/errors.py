@@ -11,16 +11,25 @@ turns any of them into the failure envelope without knowing the rule that raised
     ├── NotFound              404 NOT_FOUND
     ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED
     ├── IdempotencyConflict   409 IDEMPOTENCY_CONFLICT
+    ├── PayloadTooLarge       413 PAYLOAD_TOO_LARGE    (a body over MAX_BODY_BYTES; not parsed)
     ├── RateLimited           429 RATE_LIMITED         (carries Retry-After)
     ├── InternalError         500 INTERNAL_ERROR
     └── ServiceUnavailable    503 SERVICE_UNAVAILABLE  (carries Retry-After)
 
-Messages never contain a credential value or an API key.
+Messages never contain a credential value or an API key. `details` lists at most `MAX_DETAILS`
+issues; when there are more, the message says how many there were, so an answer stays small
+whatever the body held. A field name longer than `MAX_FIELD_LENGTH` is cut (an unknown key can be
+as long as the body).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
+
+MAX_DETAILS: Final = 20
+MAX_FIELD_LENGTH: Final = 100
+MAX_BODY_BYTES: Final = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,10 @@ class FieldIssue:
     issue: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "issue": self.issue}
+        field = self.field
+        if len(field) > MAX_FIELD_LENGTH:
+            field = field[: MAX_FIELD_LENGTH - 3] + "..."
+        return {"field": field, "issue": self.issue}
 
 
 class ApiError(Exception):
@@ -46,10 +58,17 @@ class ApiError(Exception):
         details: list[FieldIssue] | None = None,
         *,
         retry_after: int | None = None,
+        unlisted: int = 0,
     ) -> None:
+        """`unlisted`: issues found beyond `details` and only counted (they count in the total)."""
+        details = details or []
+        total = len(details) + unlisted
+        if total > MAX_DETAILS:
+            message += f" ({total} issues; details lists the first {MAX_DETAILS})"
+            details = details[:MAX_DETAILS]
         super().__init__(message)
         self.message = message
-        self.details = details or []
+        self.details = details
         self.retry_after = retry_after
 
     def envelope(self) -> dict[str, object]:
@@ -92,6 +111,11 @@ class MethodNotAllowed(ApiError):
 class IdempotencyConflict(ApiError):
     status = 409
     code = "IDEMPOTENCY_CONFLICT"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
 
 
 class RateLimited(ApiError):

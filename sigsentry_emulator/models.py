@@ -10,13 +10,14 @@ by `check_credentials`, because a PUT validates them against the stored source's
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.json_schema import SkipJsonSchema
 
-from .errors import FieldIssue, ValidationFailed
+from .errors import MAX_DETAILS, FieldIssue, ValidationFailed
 
 LogSourceType = Literal["cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging"]
 LOG_SOURCE_TYPES: tuple[str, ...] = get_args(LogSourceType)
@@ -24,6 +25,9 @@ LOG_SOURCE_TYPES: tuple[str, ...] = get_args(LogSourceType)
 MAX_NAME_LENGTH = 255
 MAX_SOURCES = 100
 MAX_SOURCE_LENGTH = 1024
+MAX_JSON_DEPTH = 32  # a valid body nests 2 levels; deeper is refused before any rule runs
+MAX_CREDENTIAL_KEYS = 32  # every type takes at most 4 keys; more is refused without a key walk
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 SOURCE_ID_PATTERN = r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 # required and optional credential keys per type; elastic's two auth forms are checked apart
@@ -169,6 +173,7 @@ class ErrorBody(BaseModel):
         "NOT_FOUND",
         "METHOD_NOT_ALLOWED",
         "IDEMPOTENCY_CONFLICT",
+        "PAYLOAD_TOO_LARGE",
         "RATE_LIMITED",
         "INTERNAL_ERROR",
         "SERVICE_UNAVAILABLE",
@@ -273,16 +278,90 @@ def create_request_json_schemas(ref: str) -> dict[str, dict[str, Any]]:
 
 
 def decode_json(raw: bytes) -> object:
-    """A request body as JSON (NaN and Infinity refused), or 400 naming `body`."""
+    """A request body as JSON, or 400 naming `body` (or the field at fault).
+
+    Refused: text that is not UTF-8, NaN and Infinity, nesting deeper than `MAX_JSON_DEPTH`, and
+    strings holding a lone UTF-16 surrogate (`"\\ud800"` is valid JSON but not Unicode text, and
+    could be neither stored nor echoed).
+    """
     if not raw.strip():
         raise ValidationFailed("request body is empty", [FieldIssue("body", "required")])
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            "request body is not UTF-8 text", [FieldIssue("body", "must be UTF-8 encoded JSON")]
+        ) from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         issue = "not valid JSON"
         if isinstance(exc, json.JSONDecodeError):
             issue += f" (line {exc.lineno}, column {exc.colno})"
         raise ValidationFailed("malformed JSON body", [FieldIssue("body", issue)]) from None
+    return check_json_tree(value)
+
+
+def check_json_tree(value: object) -> object:
+    """`value` unchanged, or 400 when it nests too deeply or holds text that is not Unicode.
+
+    Iterative, so no input can exhaust the stack, and only containers are stacked, so a long list
+    of scalars costs one pass. The field named is the top-level field (and its key or index) under
+    which the fault lies.
+    """
+    if isinstance(value, str):
+        _check_text(value, "body")
+    stack: list[tuple[dict[Any, Any] | list[Any], int, str]] = []
+    if isinstance(value, dict | list) and value:
+        stack.append((value, 1, "body"))
+    while stack:
+        node, depth, field = stack.pop()
+        pairs = node.items() if isinstance(node, dict) else enumerate(node)
+        for part, item in pairs:
+            if isinstance(part, str):
+                _check_text(part, field, "a key")
+            if isinstance(item, str):
+                if not item.isascii() and _SURROGATE.search(item):
+                    raise _not_unicode(_child_field(field, depth, part))
+            elif isinstance(item, dict | list):
+                if depth >= MAX_JSON_DEPTH:
+                    raise _too_deep(_child_field(field, depth, part))
+                if item:  # an empty one holds nothing to check
+                    stack.append((item, depth + 1, _child_field(field, depth, part)))
+    return value
+
+
+def _check_text(text: str, field: str, what: str = "text") -> None:
+    if not text.isascii() and _SURROGATE.search(text):
+        raise _not_unicode(field, what)
+
+
+def _too_deep(field: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"request body is nested more than {MAX_JSON_DEPTH} levels deep",
+        [FieldIssue(field, f"nested more than {MAX_JSON_DEPTH} levels deep")],
+    )
+
+
+def _child_field(field: str, depth: int, part: object) -> str:
+    """How details name what lies at `part` of a container at `depth` (1: the body itself)."""
+    if isinstance(part, int):
+        return f"{field}[{part}]" if depth <= 2 else field
+    if depth == 1:
+        return str(part)
+    return f"{field}.{part}" if depth == 2 else field
+
+
+def _not_unicode(field: str, what: str = "text") -> ValidationFailed:
+    return ValidationFailed(
+        "request body holds text that is not valid Unicode",
+        [
+            FieldIssue(
+                field,
+                f"{what} holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape)",
+            )
+        ],
+    )
 
 
 def _reject_constant(name: str) -> object:
@@ -290,24 +369,25 @@ def _reject_constant(name: str) -> object:
 
 
 def parse_create(body: object) -> CreateLogSourceRequest:
-    mapping = _require_object(body)
-    issues: list[FieldIssue] = []
+    mapping, issues = _screen(_require_object(body), CreateLogSourceRequest)
     request: CreateLogSourceRequest | None = None
     try:
         request = CreateLogSourceRequest.model_validate(mapping)
     except ValidationError as exc:
-        issues = _issues(exc)
+        issues += _issues(exc)
     source_type = mapping.get("type")
-    issues += _field_rules(mapping, source_type if source_type in CREDENTIAL_KEYS else None)
+    known_type = (
+        source_type if isinstance(source_type, str) and source_type in CREDENTIAL_KEYS else None
+    )
+    issues += _field_rules(mapping, known_type)
     if issues or request is None:
-        raise ValidationFailed("request body failed validation", _first_per_field(issues))
+        raise issues.failure()
     return request
 
 
 def parse_update(body: object) -> UpdateLogSourceRequest:
     """Structural checks only; the caller checks credentials against the stored type."""
-    mapping = _require_object(body)
-    issues: list[FieldIssue] = []
+    mapping, issues = _screen(_require_object(body), UpdateLogSourceRequest)
     if "type" in mapping:
         issues.append(
             FieldIssue("type", "type is immutable; create a new log source for another platform")
@@ -315,7 +395,7 @@ def parse_update(body: object) -> UpdateLogSourceRequest:
     issues += [
         FieldIssue(key, "must not be null; omit the field to leave it unchanged")
         for key, value in mapping.items()
-        if value is None and key in UpdateLogSourceRequest.model_fields
+        if value is None
     ]
     rest = {k: v for k, v in mapping.items() if k != "type" and v is not None}
     try:
@@ -324,8 +404,47 @@ def parse_update(body: object) -> UpdateLogSourceRequest:
         issues += _issues(exc, absent_ok=True)
     issues += _field_rules(rest, None)
     if issues:
-        raise ValidationFailed("request body failed validation", _first_per_field(issues))
+        raise issues.failure()
     return UpdateLogSourceRequest.model_validate(rest)
+
+
+def _screen(mapping: dict[str, Any], model: type[BaseModel]) -> tuple[dict[str, Any], _Issues]:
+    """The body's known fields of a sane size, and an issue for everything else.
+
+    No valid body has unknown fields, more than `MAX_SOURCES` sources or more than a handful of
+    credential keys, so those are reported here in one pass instead of one validation error per
+    element, and unknown fields past the first `MAX_DETAILS` are only counted: refusing a body
+    costs one pass over it, however it is built.
+    """
+    known = tuple(dict.fromkeys(("type", *model.model_fields)))
+    unknown = [key for key in mapping if key not in known]
+    issues = _Issues(FieldIssue(key, "unknown field") for key in unknown[:MAX_DETAILS])
+    issues.unlisted = max(0, len(unknown) - MAX_DETAILS)
+    kept: dict[str, Any] = {}
+    for key in (k for k in known if k in mapping):
+        value = mapping[key]
+        if key == "sources" and isinstance(value, list) and len(value) > MAX_SOURCES:
+            issues.append(
+                FieldIssue("sources", f"must have 1-{MAX_SOURCES} entries, not {len(value)}")
+            )
+        elif key == "credentials" and isinstance(value, dict) and len(value) > MAX_CREDENTIAL_KEYS:
+            issues.append(
+                FieldIssue("credentials", f"has {len(value)} keys; a log source takes at most 4")
+            )
+        else:
+            kept[key] = value
+    return kept, issues
+
+
+class _Issues(list[FieldIssue]):
+    """Issues to report, and how many more of the same kind were only counted."""
+
+    unlisted = 0
+
+    def failure(self) -> ValidationFailed:
+        return ValidationFailed(
+            "request body failed validation", _first_per_field(self), unlisted=self.unlisted
+        )
 
 
 def check_credentials(source_type: str, credentials: dict[str, str]) -> list[FieldIssue]:
@@ -435,7 +554,7 @@ def _check_service_account(raw: str) -> list[FieldIssue]:
     field = "credentials.serviceAccountJson"
     try:
         parsed = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can parse
         return [FieldIssue(field, "must be a service-account key file's JSON text")]
     if not isinstance(parsed, dict):
         return [FieldIssue(field, "must be a JSON object")]
