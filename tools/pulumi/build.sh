@@ -9,6 +9,11 @@ root=$(cd "$here/../.." && pwd)
 out="$root/.tools/bin"
 version=$(awk '$1 == "github.com/pulumi/pulumi/pkg/v3" { print $2 }' "$here/go.mod")
 
+if ! command -v go >/dev/null; then
+    echo "building the Pulumi CLI $version needs Go (1.26 or newer) on PATH and the Go module proxy;" \
+        "or set SIGSENTRY_PULUMI_CLI to a pulumi binary at least as new (README.md)" >&2
+    exit 1
+fi
 echo "building the Pulumi CLI $version from source, first time only (about 10 minutes on 2 cores)"
 start=$(date +%s)
 mkdir -p "$out"
