@@ -13,6 +13,7 @@ response (`projectId`, `updatedAt` in the POST example) are optional here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -119,6 +120,8 @@ def _name(value: object) -> list[Problem]:
         return [Problem("name", "name is required: give the log source a label")]
     if not isinstance(value, str):
         return [Problem("name", "name must be a string: give the source a text label")]
+    if not _is_text(value):
+        return [Problem("name", _NOT_TEXT)]
     length = len(value.strip())
     if length == 0:
         return [Problem("name", "name must not be empty or only whitespace: give it a label")]
@@ -156,6 +159,8 @@ def _sources(value: object) -> list[Problem]:
             problems.append(
                 Problem(field, "each source must be a non-empty string: remove this entry")
             )
+        elif not _is_text(entry):
+            problems.append(Problem(field, _NOT_TEXT))
         elif len(entry) > MAX_SOURCE_LENGTH:
             problems.append(
                 Problem(
@@ -181,7 +186,7 @@ def _credentials(value: object, source_type: str | None) -> list[Problem]:
         return [Problem("credentials", f"credentials must be a map of strings{expected}")]
     problems = []
     for key, item in value.items():
-        if not isinstance(key, str):
+        if not isinstance(key, str) or not _is_text(key):
             problems.append(
                 Problem("credentials", "credential keys must be strings: rename the key")
             )
@@ -198,9 +203,11 @@ def _credentials(value: object, source_type: str | None) -> list[Problem]:
                     "must be a non-empty string: give it a value or drop the key",
                 )
             )
+        elif isinstance(item, str) and not _is_text(item):
+            problems.append(Problem(f"credentials.{key}", _NOT_TEXT))
     if rule is None or source_type is None:
         return problems  # the type's own problem is reported under `type`
-    keys = {k for k in value if isinstance(k, str)}
+    keys = {k for k in value if isinstance(k, str) and _is_text(k)}
     for key in sorted(keys - set(rule.allowed)):
         problems.append(
             Problem(
@@ -255,7 +262,7 @@ def _service_account(raw: str) -> list[Problem]:
         return []  # already reported as empty
     try:
         parsed = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can parse
         return [Problem(field, "must be the JSON text of a service-account key file")]
     if not isinstance(parsed, dict):
         return [Problem(field, "must be a JSON object (a service-account key file)")]
@@ -284,7 +291,7 @@ def _is_number(value: object) -> bool:
 def _project_id(value: object) -> list[Problem]:
     if value is None or is_unknown(value):
         return []
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or not _is_text(value):
         return [Problem("projectId", "projectId must be a project id such as prj_...")]
     return []
 
@@ -296,6 +303,17 @@ def _is_http_url(value: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(hostname) and value == value.strip()
+
+
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+_NOT_TEXT: Final = (
+    "holds a lone UTF-16 surrogate, which is not text the API can store: fix how it is encoded"
+)
+
+
+def _is_text(value: str) -> bool:
+    """False for a string with a lone surrogate (it would not encode as UTF-8 for the API)."""
+    return value.isascii() or _SURROGATE.search(value) is None
 
 
 def _short(text: str) -> str:
