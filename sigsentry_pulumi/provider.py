@@ -23,7 +23,9 @@ What each operation does:
   before the error is raised.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
   `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
-* `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`.
+* `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
+  inputs it returns hold `projectId` only when it is not the provider's own project, so a
+  refresh of a program that never set `project_id` does not show it as drift.
 * `delete`: one DELETE; a source already gone counts as deleted.
 
 Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
@@ -145,9 +147,14 @@ class LogSourceProvider(ResourceProvider):
         if isinstance(props.get("credentials"), Mapping):
             live["credentials"] = props["credentials"]  # the API never returns them
         project = record.project_id or project
-        if project:
-            live["projectId"] = project
-        return ReadResult(id_, _outputs(live, record, project), live)
+        # The engine replaces the stored inputs with these and shows refresh drift as the
+        # difference between old and new inputs. A project the program did not set must not
+        # appear there: it is the provider's default, so only another project is an input.
+        inputs = dict(live)
+        configured = _runtime.provider_project_id()
+        if project and configured is not None and project != configured:
+            inputs["projectId"] = project
+        return ReadResult(id_, _outputs(live, record, project), inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client = _runtime.provider_client()
