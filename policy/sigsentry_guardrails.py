@@ -81,9 +81,24 @@ def _sources(props: Mapping[str, Any]) -> list[Any]:
     return list(sources)
 
 
-def _current_stack() -> str | None:
-    """The stack being deployed: the engine passes it to the pack process as PULUMI_STACK."""
+# What `pulumi.get_stack()` returns in a process the engine did not configure for a stack.
+_UNCONFIGURED_STACK = "stack"
+
+
+def _current_stack(urn: str) -> str | None:
+    """The stack being deployed.
+
+    Older engines start a pack with PULUMI_STACK set, and pulumi-policy then configures
+    `pulumi.get_stack()`. Pulumi 3.274 tells the pack its stack only through the Analyzer's
+    ConfigureStack call, which pulumi-policy does not pass on, so `get_stack()` answers the SDK's
+    placeholder; the resource's URN (``urn:pulumi:<stack>::<project>::<type>::<name>``) always
+    names the stack.
+    """
     stack: str | None = pulumi.get_stack()
+    if stack and stack != _UNCONFIGURED_STACK:
+        return stack
+    if urn.startswith("urn:pulumi:") and "::" in urn:
+        return urn[len("urn:pulumi:") :].split("::", 1)[0] or None
     return stack
 
 
@@ -154,7 +169,7 @@ cloudwatch_session_token = ResourceValidationPolicy(
 @_log_sources_only
 def _check_verify(args: ResourceValidationArgs, report: ReportViolation) -> None:
     patterns = args.get_config().get("stacks", [])
-    stack = _current_stack()
+    stack = _current_stack(args.urn)
     if not stack or not any(fnmatch.fnmatchcase(stack, str(p)) for p in patterns):
         return
     props = args.props
