@@ -17,6 +17,8 @@ SigSentry emulator.
 Exit status 0 only when every step did what it should; otherwise the demo prints
 ``demo failed: step N (...): why`` and exits 1. `--emulator-faults SPEC` installs a fault spec
 (docs/emulator.md) in the emulator before the first step, to see how a failure is reported.
+Every CLI run has a time limit (`--command-timeout`, default 120 s): past it the CLI is stopped
+(cancelled, then terminated with its plugins) and the step fails.
 Nothing printed contains the API key or a credential: the CLI masks secrets as ``[secret]``, and
 every line printed here, the CLI's included, passes a redactor that knows the demo's secrets; a
 line it had to mask fails the demo.
@@ -29,6 +31,7 @@ import json
 import os
 import runpy
 import secrets
+import signal
 import string
 import subprocess
 import sys
@@ -217,11 +220,11 @@ def expect_no_plaintext(env: PulumiEnvironment, values: Iterable[str]) -> None:
 # --- the Pulumi CLI -----------------------------------------------------------------------------
 
 
-def bounded_command(env: PulumiEnvironment) -> Any:
+def bounded_command(env: PulumiEnvironment, timeout: float) -> Any:
     """The Automation API's runner for ``env.cli``, with a time limit on every CLI run.
 
     `PulumiCommand.run` waits for the CLI without a limit; this one kills a CLI still running
-    after COMMAND_TIMEOUT_SECONDS and fails the step.
+    after `timeout` seconds (`stop`) and fails the step.
     """
     from pulumi import automation as auto
     from pulumi.automation.errors import create_command_error
@@ -251,13 +254,11 @@ def bounded_command(env: PulumiEnvironment) -> Any:
                 out = LineReader(process.stdout, on_output)
                 err = LineReader(process.stderr, on_error)
                 try:
-                    code = process.wait(timeout=COMMAND_TIMEOUT_SECONDS)
+                    code = process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                    stop(process)
                     raise DemoFailure(
-                        f"`pulumi {args[0]}` was still running after "
-                        f"{COMMAND_TIMEOUT_SECONDS:.0f} s and was stopped"
+                        f"`pulumi {args[0]}` was still running after {timeout:g} s and was stopped"
                     ) from None
                 stdout, stderr = out.text(), err.text()
             result = auto.CommandResult(stdout=stdout, stderr=stderr, code=code)
@@ -266,6 +267,23 @@ def bounded_command(env: PulumiEnvironment) -> Any:
             return result
 
     return BoundedPulumiCommand(root=str(env.cli.parent.parent), skip_version_check=True)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """Stop a CLI run the way the CLI expects: a first SIGTERM cancels (in-flight operations may
+    finish), a second terminates it and its plugins. SIGKILL only as a last resort: the plugins
+    run in process groups of their own, so a killed CLI would leave them running."""
+    for signal_number, grace_seconds in (
+        (signal.SIGTERM, 5.0),
+        (signal.SIGTERM, 10.0),
+        (signal.SIGKILL, 10.0),
+    ):
+        process.send_signal(signal_number)
+        try:
+            process.wait(timeout=grace_seconds)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 class LineReader:
@@ -301,7 +319,7 @@ def quickstart_program() -> None:
     runpy.run_path(str(QUICKSTART / "__main__.py"), run_name="__main__")
 
 
-def create_stack(env: PulumiEnvironment, tenant: Tenant, keys: AwsKeys) -> Any:
+def create_stack(env: PulumiEnvironment, tenant: Tenant, keys: AwsKeys, timeout: float) -> Any:
     """The quick start as an inline Automation API stack, configured for the emulator."""
     from pulumi import automation as auto
 
@@ -315,7 +333,7 @@ def create_stack(env: PulumiEnvironment, tenant: Tenant, keys: AwsKeys) -> Any:
         opts=auto.LocalWorkspaceOptions(
             work_dir=str(work_dir),
             pulumi_home=str(env.home),
-            pulumi_command=bounded_command(env),
+            pulumi_command=bounded_command(env, timeout),
             env_vars=env.env,
             secrets_provider="passphrase",
             project_settings=auto.ProjectSettings(
@@ -519,10 +537,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=json.loads,
         help="a fault spec (JSON, docs/emulator.md) to install in the emulator before step 1",
     )
+    parser.add_argument(
+        "--command-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=COMMAND_TIMEOUT_SECONDS,
+        help=f"stop a CLI run still going after this long (default {COMMAND_TIMEOUT_SECONDS:g})",
+    )
     return parser.parse_args(argv)
 
 
-def run_demo(cli: Path, faults: Mapping[str, Any] | None) -> None:
+def run_demo(cli: Path, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="sigsentry-demo-") as tmp:
         workdir = Path(tmp)
         env = PulumiEnvironment(workdir / "pulumi", cli=cli)
@@ -530,7 +555,7 @@ def run_demo(cli: Path, faults: Mapping[str, Any] | None) -> None:
         keys = AwsKeys.generate()
         console.hide(keys.values())
         console.heading("Starting the SigSentry emulator")
-        with running_emulator(workdir, faults) as emulator:
+        with running_emulator(workdir, args.emulator_faults) as emulator:
             tenant = open_tenant(emulator)
             console.say(
                 f"Emulator on {tenant.url}: tenant {emulator.tenant_id}, projects "
@@ -538,7 +563,9 @@ def run_demo(cli: Path, faults: Mapping[str, Any] | None) -> None:
             )
             view = EmulatorView(emulator, tenant)
             try:
-                run_steps(Demo(create_stack(env, tenant, keys), env, view, tenant))
+                run_steps(
+                    Demo(create_stack(env, tenant, keys, args.command_timeout), env, view, tenant)
+                )
             finally:
                 view.close()
         console.say(
@@ -557,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     console.say(f"Pulumi CLI {cli_version(cli)} ({cli})")
     try:
-        run_demo(cli, args.emulator_faults)
+        run_demo(cli, args)
     except DemoFailure as failure:
         console.say(f"\ndemo failed: {failure}")
         return 1

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -193,6 +194,20 @@ def test_a_failed_emulator_check_stops_the_demo_and_names_the_step(pulumi_cli: P
     assert HEADINGS[2] not in run.stdout
     assert "Demo finished" not in run.stdout
     assert not any(marker in run.stdout + run.stderr for marker in SECRET_MARKERS)
+
+
+def test_a_cli_run_past_its_time_limit_is_stopped_and_named(pulumi_cli: Path) -> None:
+    # Every create hangs in the emulator for 10 s; the demo allows each CLI run 5 s.
+    faults = '{"rules": [{"method": "POST", "fault": "slow", "delaySeconds": 10}]}'
+    started = time.monotonic()
+    run = run_demo(pulumi_cli, "--emulator-faults", faults, "--command-timeout", "5")
+    assert run.returncode == 1
+    assert lines(r"^demo failed: (.+)$", run.stdout) == [
+        "step 1 (pulumi up: create the log source): `pulumi up` was still running after 5 s "
+        "and was stopped"
+    ]
+    assert "SIGTERM received; cancelling" in run.stdout  # the CLI's own word: it was asked to stop
+    assert time.monotonic() - started < 60
 
 
 def test_without_a_cli_the_demo_says_how_to_get_one(tmp_path: Path) -> None:
