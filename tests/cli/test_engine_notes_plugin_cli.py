@@ -1,0 +1,125 @@
+"""The engine notes' claims about the plugin process, checked against the real CLI."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.pulumi_cli import PulumiEnvironment
+
+from .engine_notes_support import FAKE_API_KEY, FAKE_CREDENTIAL, PROBE_VALUE, PROJECT, Bench
+from .recording_provider import PROGRAM_ENV, Recorded, RecordingProvider
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def bench(pulumi_env: PulumiEnvironment) -> Bench:
+    return Bench(pulumi_env)
+
+
+def two_resources() -> None:
+    Recorded("first", {"label": "one"})
+    Recorded("second", {"label": "two"})
+
+
+def test_cli_up_runs_a_preview_process_and_an_update_process(bench: Bench) -> None:
+    stack = bench.stack(two_resources)
+    done = bench.cli_program(stack, two_resources, "up", "--yes")
+    assert done.returncode == 0, done.stderr
+    checks = bench.calls("check")
+    creates = bench.calls("create")
+    assert len(checks) == 4 and len(creates) == 2  # two checks in the preview, two in the update
+    preview_pid = {c["pid"] for c in checks[:2]}
+    update_pid = {c["pid"] for c in checks[2:]} | {c["pid"] for c in creates}
+    assert len(preview_pid) == 1 and len(update_pid) == 1
+    assert preview_pid != update_pid
+    # each process deserialised and configured the (one) provider once
+    assert sorted(c["pid"] for c in bench.calls("configure")) == sorted(preview_pid | update_pid)
+
+
+def test_automation_api_up_skips_the_preview_and_starts_one_process(bench: Bench) -> None:
+    stack = bench.stack(two_resources)
+    stack.up()
+    assert bench.methods() == ["check", "check", "create", "create"]
+    assert len({c["pid"] for c in bench.calls()}) == 1
+
+
+def test_plugin_runs_in_the_program_folder_with_the_cli_environment(bench: Bench) -> None:
+    def program() -> None:
+        os.environ[PROGRAM_ENV] = "set-by-program"
+        try:
+            Recorded("first", {"label": "one"})
+        finally:
+            os.environ.pop(PROGRAM_ENV, None)
+
+    stack = bench.stack(program)
+    stack.up()
+    (configure,) = bench.calls("configure")
+    # The program's folder is the project's `main`, which the Automation API sets to the folder
+    # the calling process was in: the plugin runs there, not in the workspace the CLI runs in.
+    project_file = Path(stack.workspace.work_dir, "Pulumi.yaml").read_text()
+    assert f"main: {os.getcwd()}" in project_file.splitlines()
+    assert configure["cwd"] == os.getcwd() != stack.workspace.work_dir
+    assert configure["executable"] == f"{sys.prefix}/bin/python"
+    assert configure["probe_env"] == PROBE_VALUE  # set in the CLI's environment
+    assert configure["program_env"] is None  # set by the program: not seen
+    # its own process group, apart from the test's (and so the CLI's)
+    assert configure["pgid"] == configure["pid"] != os.getpgid(0)
+
+
+def test_configure_sees_the_whole_stack_config_with_secrets_in_plaintext(bench: Bench) -> None:
+    stack = bench.stack(two_resources)
+    stack.up()
+    (configure,) = bench.calls("configure")
+    config = configure["config"]
+    assert config["sigsentry:apiKey"] == FAKE_API_KEY
+    assert config[f"{PROJECT}:secretA"] == FAKE_CREDENTIAL
+    assert config[f"{PROJECT}:plain"] == "plain-value"
+    assert configure["unqualified_secret_a"] == FAKE_CREDENTIAL
+    assert configure["get_stack"] == {"value": "stack"}
+    assert configure["pulumi_config"] == {"value": None}
+
+
+def test_at_most_four_calls_run_at_once(bench: Bench) -> None:
+    def program() -> None:
+        provider = RecordingProvider(create_sleep=1.0)
+        for index in range(8):
+            Recorded(f"slow-{index}", {"label": str(index)}, provider)
+
+    stack = bench.stack(program)
+    stack.up()
+    creates = bench.calls("create")
+    assert len(creates) == 8
+    events = sorted([(c["start"], 1) for c in creates] + [(c["end"], -1) for c in creates])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    assert peak == 4
+    assert len({c["thread"] for c in creates}) == 4
+
+
+def test_one_configured_provider_per_distinct_pickled_provider(bench: Bench) -> None:
+    def program() -> None:
+        Recorded("a", {"label": "a"}, RecordingProvider(flavour="x"))
+        Recorded("b", {"label": "b"}, RecordingProvider(flavour="x"))
+        Recorded("c", {"label": "c"}, RecordingProvider(flavour="y"))
+
+    stack = bench.stack(program)
+    stack.up()
+    assert len(bench.calls("create")) == 3
+    assert len(bench.calls("configure")) == 2
+
+
+def test_provider_stdout_and_stderr_reach_the_user(bench: Bench) -> None:
+    def program() -> None:
+        Recorded("loud", {"label": "one"}, RecordingProvider(say="hello-from-the-provider"))
+
+    stack = bench.stack(program)
+    result = stack.up()
+    assert "stdout: hello-from-the-provider" in result.stdout
+    assert "stderr: hello-from-the-provider" in result.stdout
