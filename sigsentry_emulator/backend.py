@@ -163,10 +163,13 @@ class Backend:
             )
         body = _decoded(body)
         # Validated before the store lock is taken, so a large bad body never holds up other
-        # requests; its failure is raised after the Idempotency-Key check, in the rule order.
+        # requests. Without an Idempotency-Key a bad body never reaches the store; with one, its
+        # failure comes after the key check (a reused key is 409 first, in the rule order).
         try:
             request: CreateLogSourceRequest | ValidationFailed = parse_create(body)
         except ValidationFailed as exc:
+            if idempotency_key is None:
+                raise
             request = exc
         # Only valid bodies are remembered, so an invalid one never matches a remembered one and
         # needs no fingerprint (which would serialise all of it, however large).
