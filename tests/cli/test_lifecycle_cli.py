@@ -183,26 +183,37 @@ def test_type_change_creates_the_new_source_before_deleting_the_old_one(
     assert (recorded["id"], recorded["outputs"]["type"]) == (after["id"], "datadog")
 
 
+@pytest.fixture
+def tenant_key(emulator: Any) -> Iterator[tuple[Any, httpx.Client]]:
+    """A tenant-scoped key (it may act on any project of the tenant) and a client using it."""
+    key = emulator.create_key(project_id=None)
+    with httpx.Client(
+        base_url=emulator.url, headers={"Authorization": f"Bearer {key.api_key}"}, timeout=10
+    ) as client:
+        yield key, client
+
+
 def test_project_change_replaces_the_source_into_the_other_project(
     make_stack: Callable[..., Any],
     emulator: Any,
     proxy: RecordingProxy,
     pulumi_env: PulumiEnvironment,
+    tenant_key: tuple[Any, httpx.Client],
 ) -> None:
-    key = emulator.create_key(project_id=None)  # tenant-scoped: may act on any project
+    key, tenant_api = tenant_key
     first, second = emulator.project_id, emulator.create_project()
     stack = make_stack(
         log_source_program(),
-        config={"sigsentry:apiUrl": proxy.url, "projectId": first},
+        config={
+            "sigsentry:apiUrl": proxy.url,
+            "sigsentry:projectId": first,  # the provider's project
+            "projectId": first,  # the program's project_id
+        },
         secrets={"sigsentry:apiKey": key.api_key},
     )
 
     def sources_in(project: str) -> list[dict[str, Any]]:
-        response = httpx.get(
-            f"{emulator.url}{LOG_SOURCES}",
-            headers={"Authorization": f"Bearer {key.api_key}", "X-Project-Id": project},
-            timeout=10,
-        )
+        response = tenant_api.get(LOG_SOURCES, headers={"X-Project-Id": project})
         response.raise_for_status()
         data: list[dict[str, Any]] = response.json()["data"]
         return data
@@ -223,8 +234,30 @@ def test_project_change_replaces_the_source_into_the_other_project(
     ]
     (recorded,) = exported_log_sources(pulumi_env, stack)
     assert (recorded["id"], recorded["outputs"]["projectId"]) == (after["id"], second)
+
+    # a project other than the provider's is the program's own input: a refresh keeps it, and
+    # a rename made outside is the only drift it shows
+    renamed = tenant_api.put(
+        source_path(after["id"]), json={"name": "renamed-outside"}, headers={"X-Project-Id": second}
+    )
+    renamed.raise_for_status()
+    events = EventLog()
+    refresh = stack.refresh(on_event=events, show_secrets=False)
+    assert changes(refresh) == {"update": 1, "same": 1}
+    (step,) = events.outputs()
+    assert changed_keys(step) == {"name"}
+    (recorded,) = exported_log_sources(pulumi_env, stack)
+    assert (recorded["inputs"]["projectId"], recorded["inputs"]["name"]) == (
+        second,
+        "renamed-outside",
+    )
     assert_no_plaintext(
-        {"up": result.stdout + result.stderr, **backend_files(pulumi_env)}, key.api_key
+        {
+            "up": result.stdout + result.stderr,
+            "refresh": refresh.stdout,
+            **backend_files(pulumi_env),
+        },
+        key.api_key,
     )
 
 
@@ -327,6 +360,7 @@ def test_refresh_shows_drift_made_outside_and_up_restores_it(
     assert writes(emulator, mark) == []  # a refresh only reads
     if changed is None:
         assert changes(refresh) == {"delete": 1, "same": 1}
+        assert [op_name(step) for step in events.outputs()] == ["delete"]
         assert exported_log_sources(pulumi_env, deployed) == []
     else:
         assert changes(refresh) == {"update": 1, "same": 1}
@@ -346,6 +380,7 @@ def test_refresh_shows_drift_made_outside_and_up_restores_it(
     (restored,) = list_sources(api)
     if restore is None:
         assert changes(result) == {"create": 1, "same": 1}
+        assert [op_name(step) for step in events.planned()] == ["create"]
         assert writes(emulator, mark) == [("POST", LOG_SOURCES)]
         assert restored["id"] != source["id"]
     else:
