@@ -5,6 +5,7 @@ in plain text and in base64 or hex; `pulumi stack output --show-secrets` alone r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,14 @@ def test_secrets_stay_out_of_output_state_and_files_through_a_whole_lifecycle(
     files = backend_files(pulumi_env)
     # The backend holds the stack's checkpoint, its history and backups, all without a secret.
     assert any("/.pulumi/history/" in path for path in files)
+    # The workspace's stack settings hold the secret config, encrypted.
+    settings = Path(stack.workspace.work_dir) / "Pulumi.dev.yaml"
+    assert "secure:" in settings.read_text()
+    files |= {
+        str(path): path.read_text(errors="replace")
+        for path in Path(stack.workspace.work_dir).rglob("*")
+        if path.is_file()
+    }
     assert leaked({**seen, **files}, secrets) == []
 
 
@@ -254,3 +263,31 @@ def test_check_failures_show_credentials_only_as_secret(
     assert problem in text
     assert emulator.requests() == []  # refused before any API call
     assert leaked({"check failure": text}, [emulator.api_key, CREDENTIAL_A, CREDENTIAL_B]) == []
+
+
+def test_verbose_engine_logs_hold_no_secret(
+    make_stack: Callable[..., Any], emulator: Any, api: httpx.Client
+) -> None:
+    """Logs a user may attach to a bug report (`--debug`, `-v=9 --logtostderr --logflow`) over a
+    create and a credential rotation: the engine's gRPC traffic with the plugin, no secret."""
+    from pulumi import automation as auto
+
+    config = quickstart_config()
+    stack = make_stack(example_program("quickstart"), project=QUICKSTART, secrets=config.secret)
+    verbose = {"debug": True, "log_verbosity": 9, "log_to_std_err": True, "log_flow": True}
+    created = stack.up(show_secrets=False, **verbose)
+    rotated = fresh("aws-rotated")
+    stack.set_config(f"{QUICKSTART}:awsSecretAccessKey", auto.ConfigValue(rotated, secret=True))
+    updated = stack.up(show_secrets=False, **verbose)
+    assert changes(updated) == {"update": 1, "same": 1}
+    assert len(list_sources(api)) == 1
+
+    logs = {"create": created.stdout + created.stderr, "update": updated.stdout + updated.stderr}
+    for where, text in logs.items():
+        # The engine's structured log lines ({"time": ..., "level": ..., "msg": ..., "v": 9}):
+        # the logs are really verbose.
+        assert len(re.findall(r'^\{"time":', text, re.M)) > 100, where
+        assert "].Check(urn:pulumi:dev::" in text, where  # the calls to the provider plugin
+    assert "].Update(ls_" in logs["update"]
+    secrets = [*config.secret_values(), rotated, emulator.api_key, CREDENTIAL_A, CREDENTIAL_B]
+    assert leaked(logs, secrets) == []
