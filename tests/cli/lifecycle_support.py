@@ -96,7 +96,8 @@ class RecordingProxy:
         )
         handler.send_response(response.status_code)
         for key, value in response.headers.items():
-            if key.lower() not in HOP_BY_HOP and key.lower() not in {"server", "date"}:
+            # httpx has already decoded the body, so its encoding header must not be passed on
+            if key.lower() not in HOP_BY_HOP | {"server", "date", "content-encoding"}:
                 handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(response.content)))
         handler.end_headers()
@@ -228,11 +229,17 @@ def _inputs(state: Any) -> Mapping[str, Any]:
     return inputs if isinstance(inputs, Mapping) else {}
 
 
-def exported_log_sources(pulumi_env: PulumiEnvironment, stack: Any) -> list[dict[str, Any]]:
-    """The LogSources in `pulumi stack export` (secrets stay ciphertext); an emptied stack's
-    export has no `resources` key at all, which counts as none."""
+def exported_deployment(pulumi_env: PulumiEnvironment, stack: Any) -> dict[str, Any]:
+    """The stack's `deployment` as `pulumi stack export` prints it (secrets stay ciphertext)."""
     exported = pulumi_env.run(
         "stack", "export", "--stack", stack.name, cwd=Path(stack.workspace.work_dir), timeout=120
     )
-    resources: list[dict[str, Any]] = json.loads(exported.stdout)["deployment"].get("resources", [])
+    deployment: dict[str, Any] = json.loads(exported.stdout)["deployment"]
+    return deployment
+
+
+def exported_log_sources(pulumi_env: PulumiEnvironment, stack: Any) -> list[dict[str, Any]]:
+    """The LogSources in the stack's state; an emptied stack's export has no `resources` key
+    at all, which counts as none."""
+    resources: list[dict[str, Any]] = exported_deployment(pulumi_env, stack).get("resources", [])
     return [r for r in resources if r["type"].endswith("sigsentry:LogSource")]

@@ -35,6 +35,7 @@ from .lifecycle_support import (
     EventLog,
     RecordingProxy,
     changed_keys,
+    exported_deployment,
     exported_log_sources,
     log_source_program,
     op_name,
@@ -307,6 +308,8 @@ def test_failed_verification_leaves_nothing_behind_and_a_fixed_up_succeeds(
     assert delete == ("DELETE", source_path(source_id))
     assert f"could not verify log source {source_id}" in message
     assert list_sources(api) == []
+    deployment = exported_deployment(pulumi_env, stack)
+    assert not deployment.get("pending_operations")  # nothing for the next run to clean up
     assert exported_log_sources(pulumi_env, stack) == []
 
     set_config(stack, "secretA", good, secret=True)
