@@ -234,3 +234,62 @@ def test_an_invalid_pack_config_is_refused_before_anything_runs(
     assert message in text
     assert "greater than or equal to 1" in text
     assert emulator.requests() == []
+
+
+def test_a_mandatory_violation_stops_up_before_the_api_is_called(
+    make_stack: Callable[..., Any], emulator: Any, api: httpx.Client, tmp_path: Path
+) -> None:
+    from pulumi import automation as auto
+
+    stack = make_stack(log_source_program(sources=["*"]))
+    events: list[Any] = []
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up(policy_packs=[str(PACK)], show_secrets=False, on_event=events.append)
+    assert [(v.policy, v.level) for v in violations(events)] == [
+        ("no-catch-all-sources", "mandatory")
+    ]
+    assert "sources contains a catch-all selector ('*')" in str(failed.value)
+    assert [r for r in emulator.requests() if r["method"] != "GET"] == []
+    assert list_sources(api) == []
+
+
+def test_a_value_unknown_in_preview_is_judged_at_update_time(
+    make_stack: Callable[..., Any], api: httpx.Client, tmp_path: Path
+) -> None:
+    """tests/policy/unknown_program: `verify` of one source comes from another's id. The preview
+    cannot judge it and passes; the update judges the real value (true) and creates both."""
+    config = bad_program_config()
+    stack = make_stack(
+        folder_program(BAD_PROGRAM.parent / "unknown_program"),
+        project="sigsentry-policy-unknown",
+        stack_name="prod",
+        secrets=config.secret,
+    )
+    policy_config = write_policy_config(
+        tmp_path / "policy-config", {"verify-enabled": {"stacks": ["prod"]}}
+    )
+    events: list[Any] = []
+    preview = stack.preview(
+        policy_packs=[str(PACK)], policy_pack_configs=[policy_config], on_event=events.append
+    )
+    assert op_counts(preview.change_summary) == {"create": 3}
+    # pulumi-policy notes what it skipped, as an advisory violation.
+    (skipped,) = violations(events)
+    assert (skipped.policy, skipped.level, skipped.resource) == (
+        "verify-enabled",
+        "advisory",
+        "prod-second",
+    )
+    assert "can't run policy 'verify-enabled'" in skipped.message
+    assert "can't be known during preview" in skipped.message
+
+    events.clear()
+    up = stack.up(
+        policy_packs=[str(PACK)],
+        policy_pack_configs=[policy_config],
+        show_secrets=False,
+        on_event=events.append,
+    )
+    assert changes(up) == {"create": 3}
+    assert violations(events) == []
+    assert sorted(s["name"] for s in list_sources(api)) == ["prod-first", "prod-second"]
