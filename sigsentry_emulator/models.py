@@ -10,6 +10,7 @@ by `check_credentials`, because a PUT validates them against the stored source's
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -280,9 +281,9 @@ def create_request_json_schemas(ref: str) -> dict[str, dict[str, Any]]:
 def decode_json(raw: bytes) -> object:
     """A request body as JSON, or 400 naming `body` (or the field at fault).
 
-    Refused: text that is not UTF-8, NaN and Infinity, nesting deeper than `MAX_JSON_DEPTH`, and
-    strings holding a lone UTF-16 surrogate (`"\\ud800"` is valid JSON but not Unicode text, and
-    could be neither stored nor echoed).
+    Refused: text that is not UTF-8, NaN and Infinity (also as a number too large for a float),
+    nesting deeper than `MAX_JSON_DEPTH`, and strings holding a lone UTF-16 surrogate
+    (`"\\ud800"` is valid JSON but not Unicode text, and could be neither stored nor echoed).
     """
     if not raw.strip():
         raise ValidationFailed("request body is empty", [FieldIssue("body", "required")])
@@ -293,7 +294,7 @@ def decode_json(raw: bytes) -> object:
             "request body is not UTF-8 text", [FieldIssue("body", "must be UTF-8 encoded JSON")]
         ) from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         issue = "not valid JSON"
         if isinstance(exc, json.JSONDecodeError):
@@ -366,6 +367,13 @@ def _not_unicode(field: str, what: str = "text") -> ValidationFailed:
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: valid JSON, but no number a float can hold
+        raise ValueError("number out of range")
+    return value
 
 
 def parse_create(body: object) -> CreateLogSourceRequest:

@@ -191,10 +191,12 @@ def test_a_surrogate_pair_is_ordinary_text(api: httpx.Client) -> None:
         b'{"name": "\xff"}',  # not UTF-8 at all
         b'{"name": "\xed\xa0\x80"}',  # a surrogate encoded as if it were a character
         json.dumps(CLOUDWATCH).encode("utf-16"),  # JSON, but not in UTF-8
+        b"\xef\xbb\xbf" + json.dumps(CLOUDWATCH).encode(),  # a byte-order mark first
+        json.dumps(CLOUDWATCH).encode()[:-1] + b', "x": 1e400}',  # no float holds it
     ],
-    ids=["invalid byte", "encoded surrogate", "utf-16"],
+    ids=["invalid byte", "encoded surrogate", "utf-16", "byte-order mark", "number overflow"],
 )
-def test_a_body_that_is_not_utf8_is_400(api: httpx.Client, raw: bytes) -> None:
+def test_a_body_that_is_not_utf8_json_is_400(api: httpx.Client, raw: bytes) -> None:
     assert fields(refused(api.post(SOURCES_PATH, content=raw))) == ["body"]
 
 
