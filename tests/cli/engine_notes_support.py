@@ -51,7 +51,7 @@ class Bench:
 
     def stack(
         self,
-        program: Callable[[], None],
+        program: Callable[[], object],
         *,
         project: str = PROJECT,
         stack_name: str = STACK,
@@ -63,6 +63,10 @@ class Bench:
 
         work_dir = self.pulumi_env.base / "work" / project
         work_dir.mkdir(parents=True, exist_ok=True)
+
+        def run() -> None:
+            program()  # whatever a program returns is ignored, as Pulumi ignores it
+
         settings = auto.ProjectSettings(
             name=project,
             runtime=auto.ProjectRuntimeInfo(name="python"),
@@ -71,7 +75,7 @@ class Bench:
         stack = auto.create_or_select_stack(
             stack_name,
             project_name=project,
-            program=program,
+            program=run,
             opts=auto.LocalWorkspaceOptions(
                 work_dir=str(work_dir),
                 pulumi_home=str(self.pulumi_env.home),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from tools.pulumi_cli import PulumiEnvironment
@@ -18,7 +21,7 @@ def bench(pulumi_env: PulumiEnvironment) -> Bench:
     return Bench(pulumi_env)
 
 
-def secret_inputs_program(**options: object) -> object:
+def secret_inputs_program(**options: Any) -> Callable[[], None]:
     def program() -> None:
         import pulumi
 
@@ -32,14 +35,14 @@ def secret_inputs_program(**options: object) -> object:
                 "listed": [token, "visible"],
             },
             RecordingProvider(extra_outputs={"tokenCopy": FAKE_CREDENTIAL, "other": "x"}),
-            pulumi.ResourceOptions(**options),  # type: ignore[arg-type]
+            pulumi.ResourceOptions(**options),
         )
 
     return program
 
 
 def test_the_provider_sees_plaintext_and_the_state_re_marks_secret_inputs(bench: Bench) -> None:
-    stack = bench.stack(secret_inputs_program())  # type: ignore[arg-type]
+    stack = bench.stack(secret_inputs_program())
     result = stack.up()
     (check,) = bench.calls("check")
     (create,) = bench.calls("create")
@@ -62,7 +65,7 @@ def test_the_provider_sees_plaintext_and_the_state_re_marks_secret_inputs(bench:
 
 def test_additional_secret_outputs_marks_outputs_by_name(bench: Bench) -> None:
     program = secret_inputs_program(additional_secret_outputs=["tokenCopy"])
-    stack = bench.stack(program)  # type: ignore[arg-type]
+    stack = bench.stack(program)
     stack.up()
     state = bench.resource(stack, "res")
     assert is_secret(state["outputs"]["tokenCopy"])
