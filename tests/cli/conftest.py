@@ -177,7 +177,8 @@ def state_resources(pulumi_env: PulumiEnvironment, stack: Any) -> list[dict[str,
     exported = pulumi_env.run(
         "stack", "export", "--stack", stack.name, cwd=Path(stack.workspace.work_dir)
     )
-    resources: list[dict[str, Any]] = json.loads(exported.stdout)["deployment"]["resources"]
+    # An emptied stack's export has no "resources" key at all.
+    resources: list[dict[str, Any]] = json.loads(exported.stdout)["deployment"].get("resources", [])
     return resources
 
 
