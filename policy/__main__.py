@@ -1,8 +1,9 @@
 """Serve the `sigsentry-guardrails` policy pack.
 
 `pulumi preview --policy-pack policy/` runs this file (through `python -m pulumi.policy`, from this
-directory). `PolicyPack(...)` starts the Analyzer gRPC server, prints its port on stdout and serves
-until the engine stops the process. The policies themselves live in `sigsentry_guardrails.py`.
+directory); so does `--policy-pack policy/run-pack`, for a CLI without the Python language host.
+`PolicyPack(...)` starts the Analyzer gRPC server, prints its port on stdout and serves until the
+engine stops the process. The policies themselves live in `sigsentry_guardrails.py`.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
