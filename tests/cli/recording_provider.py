@@ -179,7 +179,7 @@ class RecordingProvider(ResourceProvider):
             outs["wrapped"] = pulumi.Output.secret("wrapped-value")
         id_key = self.behaviour.get("id_from")
         id_ = str(props[id_key]) if id_key else f"rec-{uuid.uuid4().hex[:12]}"
-        _record("create", start, id=id_, props=props, props_types=_types(props))
+        _record("create", start, id=id_, props=props, props_types=_types(props), instance=id(self))
         return CreateResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -145,12 +145,14 @@ def test_unknowns_reach_check_and_diff_in_preview(bench: Bench) -> None:
 
         label = pulumi.Config().get("label") or "one"
         first = Recorded("first", {"label": label})
-        Recorded("second", {"ref": first.computed})  # type: ignore[attr-defined]
+        Recorded("second", {"ref": first.computed, "copy": first.label})  # type: ignore[attr-defined]
 
     stack = bench.stack(program)
     stack.preview()
     second_check = bench.calls("check")[1]
+    # a resource being created has, in preview, its inputs as outputs and the rest unknown
     assert second_check["news"]["ref"] == UNKNOWN_MARK
+    assert second_check["news"]["copy"] == "one"
     stack.up()
     set_config(stack, label="two")
     bench.clear()

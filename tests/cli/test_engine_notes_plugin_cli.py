@@ -101,6 +101,9 @@ def test_at_most_four_calls_run_at_once(bench: Bench) -> None:
         peak = max(peak, running)
     assert peak == 4
     assert len({c["thread"] for c in creates}) == 4
+    # one provider object served them all, from four threads at once
+    assert len({c["instance"] for c in creates}) == 1
+    assert len(bench.calls("configure")) == 1
 
 
 def test_one_configured_provider_per_distinct_pickled_provider(bench: Bench) -> None:
@@ -123,3 +126,26 @@ def test_provider_stdout_and_stderr_reach_the_user(bench: Bench) -> None:
     result = stack.up()
     assert "stdout: hello-from-the-provider" in result.stdout
     assert "stderr: hello-from-the-provider" in result.stdout
+
+
+def test_engine_log_shows_no_handshake_and_configure_before_the_first_check(bench: Bench) -> None:
+    stack = bench.stack(lambda: Recorded("res", {"label": "one"}))
+    preview = stack.preview(log_verbosity=9, log_to_std_err=True)
+    log = preview.stderr
+    plugin = bench.pulumi_env.cli.parent / "pulumi-resource-pulumi-python"
+    steps = [
+        f"Launching plugin 'pulumi-python (resource)' from '{plugin}'",
+        f"Handshake: not supported by '{plugin}'",
+        ".GetPluginInfo() executing",
+        ".CheckConfig(urn:pulumi:dev::engine-notes::pulumi:providers:pulumi-python::default) "
+        "unimplemented rpc",
+        ".Configure() executing (#vars=4)",  # the whole stack config: four keys
+        ".Check(urn:pulumi:dev::engine-notes::pulumi-python:dynamic/enginenotes:Recorded::res)",
+        ".Create(urn:pulumi:dev::engine-notes::pulumi-python:dynamic/enginenotes:Recorded::res)",
+    ]
+    positions = [log.find(step) for step in steps]
+    assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
+    assert positions == sorted(positions)
+    # the engine steps through a Create in the preview, but the plugin answered
+    # supportsPreview=False, so the call never reaches the provider
+    assert bench.methods() == ["check"]

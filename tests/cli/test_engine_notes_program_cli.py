@@ -26,6 +26,7 @@ from .test_engine_notes_operations_cli import changes
 pytestmark = pytest.mark.slow
 
 LOG_SOURCE_TOKEN = "pulumi-python:dynamic/sigsentry:LogSource"
+HELD = "held-by-the-provider"
 
 
 @pytest.fixture
@@ -53,12 +54,15 @@ def pickled(bench: Bench, stack: Any, name: str) -> str:
 def test_provider_importable_from_a_module_is_pickled_by_reference_as_a_secret(
     bench: Bench,
 ) -> None:
-    stack = bench.stack(lambda: Recorded("res", {"label": "one"}))
+    stack = bench.stack(lambda: Recorded("res", {"label": "one"}, RecordingProvider(held=HELD)))
     stack.up()
     assert is_secret(bench.resource(stack, "res")["inputs"][PROVIDER_KEY])
     blob = pickled(bench, stack, "res")
     assert len(blob) < 200
-    assert b"RecordingProvider" in base64.b64decode(blob)
+    pickle = base64.b64decode(blob)
+    assert b"RecordingProvider" in pickle
+    assert HELD.encode() in pickle  # a value the provider holds is frozen into the state
+    assert HELD not in bench.cli(stack, "stack", "export").stdout  # encrypted there
 
 
 def test_provider_class_in_main_is_pickled_by_value(bench: Bench, tmp_path: Path) -> None:
@@ -171,6 +175,8 @@ def test_log_source_token_subclasses_and_camel_case_state_names(
     paused = bench.resource(stack, "paused")
     assert paused["inputs"]["isActive"] is False and paused["outputs"]["isActive"] is False
     assert "is_active" not in paused["inputs"] and "projectId" in paused["outputs"]
+    # LogSourceProvider is pickled by reference: 88 base64 characters, as provider.py says
+    assert len(pickled(bench, stack, "paused")) == 88
     assert {s["name"]: s["isActive"] for s in list_sources(api)} == {
         "paused": False,
         "team": True,
@@ -182,21 +188,7 @@ def test_log_source_previews_with_an_input_not_known_yet(
     bench: Bench, emulator: Any, api: httpx.Client
 ) -> None:
     def program() -> None:
-        import pulumi
-
-        from sigsentry_pulumi import LogSource
-
-        upstream = Recorded("upstream", {"label": "one"})
-        LogSource(
-            "downstream",
-            type="loki",
-            name=upstream.computed,  # type: ignore[attr-defined]
-            credentials={
-                "host": "https://loki.example",
-                "apiKey": pulumi.Config().require_secret("secretA"),
-            },
-            sources=['{app="checkout"}'],
-        )
+        downstream_source(Recorded("upstream", {"label": "one"}))
 
     stack = emulator_stack(bench, emulator, program)
     preview = stack.preview()
@@ -205,3 +197,54 @@ def test_log_source_previews_with_an_input_not_known_yet(
     stack.up()
     (source,) = list_sources(api)
     assert source["name"] == bench.resource(stack, "upstream")["outputs"]["computed"]
+
+
+def test_log_source_diff_counts_an_unknown_as_a_change_in_preview(
+    bench: Bench, emulator: Any, api: httpx.Client
+) -> None:
+    def program() -> None:
+        import pulumi
+
+        upstream = Recorded("upstream", {"label": pulumi.Config().get("label") or "one"})
+        downstream_source(upstream)
+
+    stack = emulator_stack(bench, emulator, program)
+    stack.up()
+    (source,) = list_sources(api)
+    stack.set_config("engine-notes:label", auto_value("two"))
+    mark = len(emulator.requests())
+    preview = stack.preview()
+    # the upstream update makes `computed` unknown in the preview, so LogSource's diff says
+    # the source will change; the update itself keeps `computed`, and the source stays
+    assert {getattr(k, "value", k): v for k, v in preview.change_summary.items()} == {
+        "update": 2,
+        "same": 1,
+    }
+    result = stack.up()
+    assert changes(result) == {"update": 1, "same": 2}
+    assert [r["method"] for r in emulator.requests()[mark:] if r["method"] != "GET"] == []
+    assert list_sources(api) == [source]
+
+
+def downstream_source(upstream: Recorded) -> None:
+    """A LogSource named after `upstream`'s ``computed`` output."""
+    import pulumi
+
+    from sigsentry_pulumi import LogSource
+
+    LogSource(
+        "downstream",
+        type="loki",
+        name=upstream.computed,  # type: ignore[attr-defined]
+        credentials={
+            "host": "https://loki.example",
+            "apiKey": pulumi.Config().require_secret("secretA"),
+        },
+        sources=['{app="checkout"}'],
+    )
+
+
+def auto_value(value: str) -> Any:
+    from pulumi import automation as auto
+
+    return auto.ConfigValue(value)

@@ -101,3 +101,34 @@ def test_the_id_is_never_secret(bench: Bench) -> None:
     state = bench.resource(stack, "res")
     assert is_secret(state["outputs"]["token"])
     assert state["id"] == FAKE_CREDENTIAL  # stored in plain text, whatever the options say
+
+
+def test_update_and_refresh_keep_the_secret_marks(bench: Bench) -> None:
+    def program() -> None:
+        import pulumi
+
+        config = pulumi.Config()
+        Recorded(
+            "res",
+            {"token": config.require_secret("secretA"), "label": config.get("label") or "one"},
+        )
+
+    stack = bench.stack(program)
+    stack.up()
+    stack.set_config("engine-notes:label", auto_value("two"))
+    stack.up()
+    (update,) = bench.calls("update")
+    assert update["news"]["token"] == FAKE_CREDENTIAL  # plaintext again
+    assert is_secret(bench.resource(stack, "res")["outputs"]["token"])
+    stack.refresh()
+    (read,) = bench.calls("read")
+    assert read["props"]["token"] == FAKE_CREDENTIAL
+    state = bench.resource(stack, "res")
+    assert is_secret(state["outputs"]["token"]) and is_secret(state["inputs"]["token"])
+    assert_no_plaintext({"state": bench.cli(stack, "stack", "export").stdout}, FAKE_CREDENTIAL)
+
+
+def auto_value(value: str) -> Any:
+    from pulumi import automation as auto
+
+    return auto.ConfigValue(value)
