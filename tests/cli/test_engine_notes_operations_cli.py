@@ -119,27 +119,43 @@ def test_provider_delete_before_replace_deletes_first(bench: Bench) -> None:
     assert bench.methods() == ["check", "diff", "check", "delete", "create"]
 
 
-def test_delete_before_replace_option_deletes_first(bench: Bench) -> None:
+def option_program(option: bool, provider_says: bool | None) -> Callable[[], None]:
     def program() -> None:
         import pulumi
 
         Recorded(
             "res",
             {"kind": pulumi.Config().get("kind") or "a"},
-            RecordingProvider(replace_keys=["kind"]),
-            pulumi.ResourceOptions(delete_before_replace=True),
+            RecordingProvider(replace_keys=["kind"], delete_before_replace=provider_says),
+            pulumi.ResourceOptions(delete_before_replace=option),
         )
 
-    stack = bench.stack(program)
+    return program
+
+
+@pytest.mark.parametrize(
+    ("option", "provider_says", "order"),
+    [
+        (True, None, ["delete", "create"]),
+        (True, False, ["delete", "create"]),
+        (False, True, ["create", "delete"]),
+    ],
+)
+def test_the_delete_before_replace_option_overrides_the_provider(
+    bench: Bench, option: bool, provider_says: bool | None, order: list[str]
+) -> None:
+    stack = bench.stack(option_program(option, provider_says))
     stack.up()
     bench.clear()
     set_config(stack, kind="b")
     stack.up()
-    assert bench.methods() == ["check", "diff", "check", "delete", "create"]
+    assert bench.methods() == ["check", "diff", "check", *order]
 
 
 def test_destroy_only_deletes_with_the_old_outputs(bench: Bench) -> None:
     stack = deployed(bench)
+    stack.preview_destroy()
+    assert bench.methods() == []  # a preview of a destroy calls nothing
     result = stack.destroy()
     assert changes(result) == {"delete": 2}
     (delete,) = bench.calls("delete")
