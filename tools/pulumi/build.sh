@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI pinned in go.mod into .tools/bin/, with the plugin launchers that Pulumi's
-# release archive ships beside the binary. `make` runs this once per machine, and again only when
+# Builds the Pulumi CLI pinned in go.mod into .tools/bin/, with the plugin launcher that Pulumi's
+# release archive ships beside the binary for dynamic providers. `make` runs this once per machine, and again only when
 # go.mod or go.sum change (the pin moved).
 set -euo pipefail
 
