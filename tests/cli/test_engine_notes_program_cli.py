@@ -248,3 +248,37 @@ def auto_value(value: str) -> Any:
     from pulumi import automation as auto
 
     return auto.ConfigValue(value)
+
+
+def test_log_source_get_reads_through_the_inputs_the_engine_sends(
+    bench: Bench, emulator: Any, api: httpx.Client
+) -> None:
+    created = api.post(
+        "/v1/config/log-sources",
+        json={
+            "type": "loki",
+            "name": "made-outside",
+            "credentials": {"host": "https://loki.example"},
+            "sources": ['{app="legacy"}'],
+        },
+    )
+    created.raise_for_status()
+    source_id = created.json()["data"]["id"]
+
+    def program() -> None:
+        import pulumi
+
+        from sigsentry_pulumi import LogSource
+
+        pulumi.export("name", LogSource.get("legacy", source_id).name)
+
+    stack = emulator_stack(bench, emulator, program)
+    mark = len(emulator.requests())
+    result = stack.up()
+    # the engine's Read for a `get` carries no old outputs, only inputs (__provider among
+    # them): the plugin falls back to those, where an `import_` finds nothing and fails
+    assert result.outputs["name"].value == "made-outside"
+    assert changes(result) == {"create": 1}  # the stack; a read is not counted as a change
+    assert [r["method"] for r in emulator.requests()[mark:]] == ["GET"]
+    (state,) = [r for r in bench.export(stack)["resources"] if r["urn"].endswith("::legacy")]
+    assert state["id"] == source_id and state["external"] is True
