@@ -39,7 +39,7 @@ from .models import (
     SOURCE_ID_PATTERN,
     CreateLogSourceRequest,
     check_credentials,
-    check_json_tree,
+    check_text,
     decode_json,
     parse_create,
     parse_update,
@@ -426,7 +426,7 @@ def hash_api_key(api_key: str) -> bytes:
 
 def _decoded(body: object) -> object:
     # the HTTP layer hands over raw bytes so that JSON errors come after the permission check
-    return decode_json(body) if isinstance(body, bytes) else check_json_tree(body)
+    return decode_json(body) if isinstance(body, bytes) else check_text(body)
 
 
 def _check_source_id(source_id: str) -> None:

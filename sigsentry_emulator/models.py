@@ -26,7 +26,6 @@ LOG_SOURCE_TYPES: tuple[str, ...] = get_args(LogSourceType)
 MAX_NAME_LENGTH = 255
 MAX_SOURCES = 100
 MAX_SOURCE_LENGTH = 1024
-MAX_JSON_DEPTH = 32  # a valid body nests 2 levels; deeper is refused before any rule runs
 MAX_CREDENTIAL_KEYS = 32  # every type takes at most 4 keys; more is refused without a key walk
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 SOURCE_ID_PATTERN = r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -282,8 +281,11 @@ def decode_json(raw: bytes) -> object:
     """A request body as JSON, or 400 naming `body` (or the field at fault).
 
     Refused: text that is not UTF-8, NaN and Infinity (also as a number too large for a float),
-    nesting deeper than `MAX_JSON_DEPTH`, and strings holding a lone UTF-16 surrogate
-    (`"\\ud800"` is valid JSON but not Unicode text, and could be neither stored nor echoed).
+    nesting too deep for the parser, and text the API could store or name in an error that holds
+    a lone UTF-16 surrogate (`"\\ud800"` is valid JSON but not Unicode text: it could be neither
+    stored nor echoed). Nesting the parser takes needs no limit of its own: no field of a valid
+    body holds a container inside a container, so the rules refuse it naming the field, and
+    nothing deeper is ever stored, serialised or echoed.
     """
     if not raw.strip():
         raise ValidationFailed("request body is empty", [FieldIssue("body", "required")])
@@ -295,62 +297,47 @@ def decode_json(raw: bytes) -> object:
         ) from None
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise ValidationFailed(
+            "malformed JSON body", [FieldIssue("body", "nested too deeply to parse")]
+        ) from None
+    except ValueError as exc:
         issue = "not valid JSON"
         if isinstance(exc, json.JSONDecodeError):
             issue += f" (line {exc.lineno}, column {exc.colno})"
         raise ValidationFailed("malformed JSON body", [FieldIssue("body", issue)]) from None
-    return check_json_tree(value)
+    return check_text(value)
 
 
-def check_json_tree(value: object) -> object:
-    """`value` unchanged, or 400 when it nests too deeply or holds text that is not Unicode.
+def check_text(body: object) -> object:
+    """`body` unchanged, or 400 naming the field whose text holds a lone surrogate.
 
-    Iterative, so no input can exhaust the stack, and only containers are stacked, so a long list
-    of scalars costs one pass. The field named is the top-level field (and its key or index) under
-    which the fault lies.
+    Checked: the keys and values of a body object, and the keys and entries of its fields (the
+    `credentials` keys and values, the `sources` entries). That is all text a request can get
+    stored or named in an error; anything deeper is refused by the rules without being read. One
+    pass, no recursion, whatever the body holds.
     """
-    if isinstance(value, str):
-        _check_text(value, "body")
-    stack: list[tuple[dict[Any, Any] | list[Any], int, str]] = []
-    if isinstance(value, dict | list) and value:
-        stack.append((value, 1, "body"))
-    while stack:
-        node, depth, field = stack.pop()
-        pairs = node.items() if isinstance(node, dict) else enumerate(node)
-        for part, item in pairs:
-            if isinstance(part, str):
-                _check_text(part, field, "a key")
-            if isinstance(item, str):
-                if not item.isascii() and _SURROGATE.search(item):
-                    raise _not_unicode(_child_field(field, depth, part))
-            elif isinstance(item, dict | list):
-                if depth >= MAX_JSON_DEPTH:
-                    raise _too_deep(_child_field(field, depth, part))
-                if item:  # an empty one holds nothing to check
-                    stack.append((item, depth + 1, _child_field(field, depth, part)))
-    return value
+    if not isinstance(body, dict):
+        return body  # not a request body; the caller refuses it as such
+    for key, value in body.items():
+        _check_text(key, "body", "a field name")
+        if isinstance(value, str):
+            _check_text(value, key)
+        elif isinstance(value, dict):
+            for inner_key, item in value.items():
+                _check_text(inner_key, key, "a key")
+                if isinstance(item, str):
+                    _check_text(item, f"{key}.{inner_key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    _check_text(item, f"{key}[{index}]")
+    return body
 
 
-def _check_text(text: str, field: str, what: str = "text") -> None:
-    if not text.isascii() and _SURROGATE.search(text):
+def _check_text(text: object, field: str, what: str = "text") -> None:
+    if isinstance(text, str) and not text.isascii() and _SURROGATE.search(text):
         raise _not_unicode(field, what)
-
-
-def _too_deep(field: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"request body is nested more than {MAX_JSON_DEPTH} levels deep",
-        [FieldIssue(field, f"nested more than {MAX_JSON_DEPTH} levels deep")],
-    )
-
-
-def _child_field(field: str, depth: int, part: object) -> str:
-    """How details name what lies at `part` of a container at `depth` (1: the body itself)."""
-    if isinstance(part, int):
-        return f"{field}[{part}]" if depth <= 2 else field
-    if depth == 1:
-        return str(part)
-    return f"{field}.{part}" if depth == 2 else field
 
 
 def _not_unicode(field: str, what: str = "text") -> ValidationFailed:

@@ -24,7 +24,6 @@ import pytest
 from sigsentry_emulator.backend import Backend, Caller
 from sigsentry_emulator.crypto import CredentialCipher
 from sigsentry_emulator.errors import MAX_BODY_BYTES, MAX_DETAILS, ValidationFailed
-from sigsentry_emulator.models import MAX_JSON_DEPTH
 from sigsentry_emulator.store import Store
 from sigsentry_emulator.testing import EmulatorProcess
 
@@ -136,19 +135,26 @@ def test_a_body_that_is_a_recursion_bomb_is_400(api: httpx.Client, opener: bytes
     assert fields(error) == ["body"]
 
 
-def test_nesting_past_the_limit_is_400_naming_the_field_and_at_the_limit_is_judged_normally(
-    api: httpx.Client,
-) -> None:
-    def nested(levels: int) -> str:  # levels counted from the body itself
-        return "[" * (levels - 1) + "]" * (levels - 1)
+DEEP: list[tuple[str, int, str]] = [
+    ("sources", 3, "sources[0]"),
+    ("sources", 500, "sources[0]"),
+    ("credentials", 500, "credentials.accessKeyId"),
+    ("extra", 500, "extra"),
+    ("sources", 100_000, "body"),  # past what the parser takes: a recursion bomb
+]
 
-    too_deep = f'{{"type": "cloudwatch", "sources": {nested(MAX_JSON_DEPTH + 1)}}}'
-    error = refused(api.post(SOURCES_PATH, content=too_deep.encode()))
-    assert fields(error) == ["sources[0]"]  # the field, and the entry the nesting is under
-    assert str(MAX_JSON_DEPTH) in error["details"][0]["issue"]
-    at_limit = f'{{"type": "cloudwatch", "sources": {nested(MAX_JSON_DEPTH)}}}'
-    error = refused(api.post(SOURCES_PATH, content=at_limit.encode()))
-    assert "sources[0]" in fields(error)  # the ordinary rule: an entry must be a string
+
+@pytest.mark.parametrize(("field", "levels", "named"), DEEP)
+def test_deep_nesting_in_any_field_is_400_naming_it(
+    api: httpx.Client, field: str, levels: int, named: str
+) -> None:
+    nested = "[" * levels + "]" * levels
+    if field == "credentials":
+        nested = f'{{"accessKeyId": {nested}, "secretAccessKey": "s"}}'
+    members = {**CLOUDWATCH, field: "@"}
+    raw = json.dumps(members).replace('"@"', nested)
+    error = refused(api.post(SOURCES_PATH, content=raw.encode()))
+    assert named in fields(error)
 
 
 # text that is not Unicode

@@ -23,7 +23,6 @@ from sigsentry_emulator.errors import MAX_DETAILS, ApiError, ValidationFailed
 from sigsentry_emulator.models import (
     CREDENTIAL_KEYS,
     LOG_SOURCE_TYPES,
-    MAX_JSON_DEPTH,
     decode_json,
 )
 from sigsentry_emulator.store import Store
@@ -154,19 +153,20 @@ def test_any_bytes_are_json_or_a_400_naming_the_body(raw: bytes) -> None:
 
 
 @FAST
-@given(st.integers(min_value=1, max_value=3 * MAX_JSON_DEPTH), st.booleans())
-def test_nesting_is_refused_exactly_past_the_limit(levels: int, objects: bool) -> None:
-    if objects:  # {"a": {"a": ... {}}}: `levels` objects
-        raw = '{"a":' * (levels - 1) + "{}" + "}" * (levels - 1)
-    else:  # [[...[1]...]]: `levels` arrays
-        raw = "[" * levels + "1" + "]" * levels
-    try:
-        decode_json(raw.encode())
-    except ValidationFailed as error:
-        assert levels > MAX_JSON_DEPTH, error.details
-        assert "levels deep" in error.details[0].issue
-        return
-    assert levels <= MAX_JSON_DEPTH
+@given(
+    st.integers(min_value=1, max_value=3_000),
+    st.sampled_from(["[", '{"a":']),
+    st.sampled_from(["sources", "credentials", "name", "extra"]),
+)
+def test_any_nesting_in_any_field_is_refused_with_a_4xx(
+    levels: int, opening: str, field: str
+) -> None:
+    closing = "]" if opening == "[" else "}"
+    nested = opening * levels + "1" + closing * levels
+    raw = json.dumps({**CLOUDWATCH, field: "@"}).replace('"@"', nested).encode()
+    with pytest.raises(ValidationFailed) as refusal:
+        new_backend().create_log_source(CALLER, raw, None)
+    assert_a_proper_refusal(refusal.value)
 
 
 def test_an_update_of_an_unknown_source_is_still_validated_first() -> None:
