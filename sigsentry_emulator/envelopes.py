@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from .errors import ApiError
+from .errors import ApiError, FieldIssue, ValidationFailed
 from .models import decode_json
 
 
@@ -23,4 +25,13 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 async def json_body(request: Request) -> object:
-    return decode_json(await request.body())
+    """An admin request's body; any text in it, at any depth, may be kept and echoed later."""
+    body = decode_json(await request.body())
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise ValidationFailed(
+            "request body holds text that is not valid Unicode, or nests too deeply",
+            [FieldIssue("body", "must be UTF-8 text (no lone surrogate) nested a few levels")],
+        ) from None
+    return body

@@ -386,3 +386,17 @@ def test_a_bad_body_is_refused_while_another_request_holds_the_store(tmp_path: P
         assert not worker.is_alive(), "validation waited for the store lock"
     assert [type(o) for o in outcomes] == [ValidationFailed, ValidationFailed]
     store.close()
+
+
+def test_an_admin_body_with_a_lone_surrogate_is_400_and_the_faults_stay_readable(
+    anonymous: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    # the admin API keeps what it is sent (fault rules) and echoes it later: a surrogate kept
+    # there once made every later GET /_admin/faults a 500
+    admin = {"X-Admin-Token": emulator.admin_token}
+    rule = b'{"rules": [{"method": "\\ud800", "fault": "500"}]}'
+    error = refused(anonymous.put("/_admin/faults", content=rule, headers=admin))
+    assert fields(error) == ["body"]
+    faults = anonymous.get("/_admin/faults", headers=admin)
+    assert faults.status_code == 200
+    assert faults.json()["data"]["rules"] == []
