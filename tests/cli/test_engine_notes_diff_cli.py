@@ -72,7 +72,7 @@ def test_replace_on_changes_only_acts_when_the_provider_leaves_changes_none(
     assert changes(undecided.up()) == {"replace": 1, "same": 1}
 
 
-def test_no_change_keeps_the_old_outputs_and_the_old_provider(bench: Bench) -> None:
+def test_no_change_keeps_the_old_outputs_but_records_the_new_inputs(bench: Bench) -> None:
     stack = deployed(bench, diff={"changes": False}, held="first")
     before = bench.resource(stack, "res", show_secrets=True)
     set_config(stack, label="two")

@@ -12,12 +12,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tools.pulumi_cli import PulumiEnvironment
 
 from . import engine_notes_driver
-from .engine_notes_support import Bench
+from .conftest import LOG_SOURCES, assert_no_plaintext, backend_files, list_sources
+from .engine_notes_support import FAKE_CREDENTIAL, Bench
 from .recording_provider import Recorded
 from .test_engine_notes_operations_cli import changes
 
@@ -53,15 +55,18 @@ def alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def killed_mid_create(bench: Bench, stack: Any) -> Iterator[dict[str, Any]]:
+def killed_mid_create(
+    bench: Bench, stack: Any, program: str = "recorded", then: Any = None
+) -> Iterator[dict[str, Any]]:
     """Run an Automation API ``up`` of a program whose create takes a minute, in a process
     group of its own (engine_notes_driver), SIGKILL that group (the driver and the CLI) once
     the create has started, and yield what the plugin recorded then (its pid and process
-    group). The plugin outlives the CLI; it is killed by its pid on the way out."""
+    group). The plugin outlives the CLI; `then()`, when given, runs while it still does, and
+    the plugin is killed by its pid on the way out."""
     plugin_pid: int | None = None
     env = bench.env({"ENGINE_NOTES_CLI": str(bench.pulumi_env.cli)})
     driver = subprocess.Popen(
-        [sys.executable, "-m", DRIVER, stack.workspace.work_dir, stack.name],
+        [sys.executable, "-m", DRIVER, stack.workspace.work_dir, stack.name, program],
         cwd=stack.workspace.work_dir,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -76,6 +81,8 @@ def killed_mid_create(bench: Bench, stack: Any) -> Iterator[dict[str, Any]]:
         os.killpg(driver.pid, signal.SIGKILL)
         driver.wait(timeout=30)
         started["plugin_alive_after_kill"] = alive(plugin_pid)
+        if then is not None:
+            then()
         started["cli_pgid"] = driver.pid
         yield started
     finally:
@@ -161,3 +168,44 @@ def test_import_pending_creates_drops_the_create_without_reading_or_adopting(
     assert bench.calls() == []
     assert pending(bench, stack) == []
     assert not any(r["urn"].endswith("::res") for r in bench.export(stack)["resources"])
+
+
+def test_an_interrupted_log_source_create_still_reaches_sigsentry_and_is_made_twice(
+    bench: Bench, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    from pulumi import automation as auto
+
+    stack = bench.stack(
+        quick_program,
+        config={"sigsentry:apiUrl": emulator.url},
+        secrets={"sigsentry:apiKey": emulator.api_key},
+    )
+    # the POST is held for 3 s, long after the CLI is killed
+    emulator.set_faults(
+        {"rules": [{"method": "POST", "path": LOG_SOURCES, "fault": "slow", "delaySeconds": 3}]}
+    )
+
+    def posted() -> bool:
+        return any(r["method"] == "POST" and r["status"] == 201 for r in emulator.requests())
+
+    with killed_mid_create(
+        bench, stack, "log-source", then=lambda: wait_for(posted, "the orphaned POST")
+    ) as started:
+        assert started["plugin_alive_after_kill"]
+    emulator.clear_faults()
+    # the plugin, orphaned, finished the create: SigSentry has the source, the stack does not
+    (first,) = list_sources(api)
+    unlock(bench, stack)
+    assert {p["resource"]["urn"].rsplit("::", 1)[1] for p in pending(bench, stack)} == {
+        "interrupted",
+        "res",
+    }
+    stack.set_config("engine-notes:slowSibling", auto.ConfigValue("false"))
+    stack.workspace.program = engine_notes_driver.log_source_program
+    result = stack.up()
+    assert "pending operations from previous deployment" in result.stdout + result.stderr
+    sources = list_sources(api)
+    assert len(sources) == 2 and first in sources  # the first is now unmanaged
+    assert_no_plaintext(
+        {"up": result.stdout, **backend_files(pulumi_env)}, emulator.api_key, FAKE_CREDENTIAL
+    )
