@@ -26,6 +26,7 @@ from sigsentry_emulator.crypto import CredentialCipher
 from sigsentry_emulator.errors import MAX_BODY_BYTES, MAX_DETAILS, ValidationFailed
 from sigsentry_emulator.store import Store
 from sigsentry_emulator.testing import EmulatorProcess
+from sigsentry_pulumi import BadRequestError, SigSentryClient
 
 from .helpers import CLOUDWATCH, SOURCES_PATH, VALID_BODIES, auth
 
@@ -400,3 +401,27 @@ def test_an_admin_body_with_a_lone_surrogate_is_400_and_the_faults_stay_readable
     faults = anonymous.get("/_admin/faults", headers=admin)
     assert faults.status_code == 200
     assert faults.json()["data"]["rules"] == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"type": []}, "type"),
+        (
+            {"type": "gcp_logging", "credentials": {"serviceAccountJson": "[" * 100_000}},
+            "credentials.serviceAccountJson",
+        ),
+    ],
+    ids=["type is a list", "serviceAccountJson recursion bomb"],
+)
+def test_the_provider_client_sends_a_hostile_body_once_and_names_the_field(
+    emulator: EmulatorProcess, overrides: dict[str, Any], field: str
+) -> None:
+    # a 500 was retried four times by the client; a 400 is final and says what to fix
+    body = {**CLOUDWATCH, **overrides}
+    client = SigSentryClient(emulator.api_key, base_url=emulator.url, sleep=lambda _: None)
+    with pytest.raises(BadRequestError) as refusal:
+        client.create_log_source(**body)
+    assert refusal.value.status == 400
+    assert [d["field"] for d in refusal.value.details] == [field]
+    assert [(r["method"], r["status"]) for r in emulator.requests()] == [("POST", 400)]
