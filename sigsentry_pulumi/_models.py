@@ -147,9 +147,10 @@ def _sources(value: object) -> list[Problem]:
             Problem("sources", "sources is empty: list at least one log group, index or selector")
         )
     if len(value) > MAX_SOURCES:
-        problems.append(
+        # one failure, not one per entry: a list of a million duplicates stays one line of output
+        return [
             Problem("sources", f"sources has {len(value)} entries: split it, at most {MAX_SOURCES}")
-        )
+        ]
     seen: set[str] = set()
     for index, entry in enumerate(value):
         field = f"sources[{index}]"

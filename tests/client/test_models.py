@@ -330,3 +330,10 @@ def test_check_names_the_field_of_hostile_inputs_instead_of_raising(
     (failure,) = result.failures
     assert "AKIA" not in failure.reason
     failure.reason.encode("utf-8")  # the message itself is text the engine can carry
+
+
+def test_a_huge_list_of_duplicate_sources_is_one_failure() -> None:
+    result = LogSourceProvider().check({}, inputs(sources=["/a"] * 1_000_000))
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("sources", "sources has 1000000 entries: split it, at most 100")
+    ]
