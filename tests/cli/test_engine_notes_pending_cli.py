@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -56,13 +56,17 @@ def alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def killed_mid_create(
-    bench: Bench, stack: Any, program: str = "recorded", then: Any = None
+    bench: Bench,
+    stack: Any,
+    program: str = "recorded",
+    ready: Callable[[], bool] | None = None,
+    then: Callable[[], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run an Automation API ``up`` of a program whose create takes a minute, in a process
     group of its own (engine_notes_driver), SIGKILL that group (the driver and the CLI) once
-    the create has started, and yield what the plugin recorded then (its pid and process
-    group). The plugin outlives the CLI; `then()`, when given, runs while it still does, and
-    the plugin is killed by its pid on the way out."""
+    the create has started and `ready()`, when given, is true, and yield what the plugin
+    recorded then (its pid and process group). The plugin outlives the CLI; `then()`, when
+    given, runs while it still does, and the plugin is killed by its pid on the way out."""
     plugin_pid: int | None = None
     env = bench.env({"ENGINE_NOTES_CLI": str(bench.pulumi_env.cli)})
     driver = subprocess.Popen(
@@ -78,6 +82,8 @@ def killed_mid_create(
         wait_for(lambda: bench.calls("create-started"), "the create to start")
         (started,) = bench.calls("create-started")
         plugin_pid = int(started["pid"])
+        if ready is not None:
+            wait_for(ready, "the program's other creates to start")
         os.killpg(driver.pid, signal.SIGKILL)
         driver.wait(timeout=30)
         started["plugin_alive_after_kill"] = alive(plugin_pid)
@@ -180,16 +186,30 @@ def test_an_interrupted_log_source_create_still_reaches_sigsentry_and_is_made_tw
         config={"sigsentry:apiUrl": emulator.url},
         secrets={"sigsentry:apiKey": emulator.api_key},
     )
-    # the POST is held for 3 s, long after the CLI is killed
+    # the POST is held for 5 s, long after the CLI is killed
     emulator.set_faults(
-        {"rules": [{"method": "POST", "path": LOG_SOURCES, "fault": "slow", "delaySeconds": 3}]}
+        {"rules": [{"method": "POST", "path": LOG_SOURCES, "fault": "slow", "delaySeconds": 5}]}
     )
+
+    def creating() -> bool:
+        """The engine has checkpointed the LogSource's create (it sends Create right after);
+        then a second's grace for the plugin to send its POST, which the emulator holds."""
+        for path in (pulumi_env.state / ".pulumi" / "stacks").rglob("*.json"):
+            _, _, pending_part = path.read_text().partition('"pending_operations"')
+            if "::interrupted" in pending_part:
+                time.sleep(1.0)
+                return True
+        return False
 
     def posted() -> bool:
         return any(r["method"] == "POST" and r["status"] == 201 for r in emulator.requests())
 
     with killed_mid_create(
-        bench, stack, "log-source", then=lambda: wait_for(posted, "the orphaned POST")
+        bench,
+        stack,
+        "log-source",
+        ready=creating,
+        then=lambda: wait_for(posted, "the orphaned POST"),
     ) as started:
         assert started["plugin_alive_after_kill"]
     emulator.clear_faults()
