@@ -159,7 +159,7 @@ class EdgeMiddleware:
                 else:
                     await self.app(scope, _limited(receive), send_with_id)
             elif fault.kind == "drop":
-                await self.app(scope, receive, swallow)
+                await self.app(scope, _limited(receive), swallow)
                 await self._drop(scope)
             else:
                 error = _fault_error(fault.kind, fault.retry_after)
