@@ -11,9 +11,19 @@ for source in client.iter_log_sources():
 Every call goes through `_send`: it adds the headers (bearer key, `User-Agent`, `X-Project-Id`
 when a project is named, an `X-Request-Id`), retries what `_retry` allows, waits out a 429 on a
 gate that holds back every thread of this client, and turns an error response into the
-exception `error_for_status` picks. The API key and the credential values of the request are
-scrubbed from any server text before it reaches an exception, and no log line carries a header
-or a body.
+exception `error_for_status` picks. Each retry and each wait is announced as one line through
+`notify` (the provider prints it, so the user of `pulumi up` sees why it pauses); the line names
+the method, the status and the log source id, never a header or a body.
+
+Secrets: an API key or project id that cannot go in an HTTP header (a control character, a
+non-ASCII letter) is refused when the client is made, with a message that does not echo it. A
+transport failure becomes an exception built from the exception's class name only, raised
+`from None`, so neither its text (which shows a rejected header in escaped form) nor its
+traceback reaches the CLI. Server text is scrubbed by `redact` before it reaches an exception.
+
+Idempotency: `create_log_source` takes the caller's Idempotency-Key; the provider derives it
+with `derive_idempotency_key` from the resource's identity in its stack and the request body,
+so a create repeated after a crash replays the first one instead of making a second source.
 
 By default every client of the process shares one `httpx.Client` (see `_runtime`); passing
 `transport=` (an `httpx.MockTransport` in tests) or `http_client=` gives the client its own.
@@ -21,9 +31,14 @@ By default every client of the process shares one `httpx.Client` (see `_runtime`
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json as jsonlib
 import logging
 import os
 import random
+import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,9 +51,12 @@ from . import _runtime
 from ._config import ClientSettings, normalize_api_url, resolve_settings
 from ._constants import (
     CONFIG_API_KEY,
+    CONFIG_PROJECT_ID,
+    CONFIG_TIMEOUT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
+    ENV_PROJECT_ID,
     LIST_PAGE_LIMIT,
     LOG_SOURCES_PATH,
 )
@@ -51,17 +69,52 @@ from ._errors import (
     error_for_status,
 )
 from ._models import LogSourcePage, LogSourceRecord, VerificationResult
-from ._retry import PauseGate, is_retryable_error, is_retryable_status, may_retry, retry_delay
+from ._retry import (
+    DEFAULT_RETRY_BUDGET,
+    MAX_RATE_LIMIT_WAITS,
+    PauseGate,
+    is_retryable_error,
+    is_retryable_status,
+    may_retry,
+    retry_delay,
+)
 
-__all__ = ["SigSentryClient", "UnexpectedResponseError"]
+__all__ = [
+    "SigSentryClient",
+    "UnexpectedResponseError",
+    "check_header_value",
+    "derive_idempotency_key",
+    "redact",
+]
 
 log = logging.getLogger("sigsentry_pulumi")
 
 _REDACTED = "[redacted]"
+IDEMPOTENCY_WINDOW_HOURS = 24
+"""How long SigSentry remembers an Idempotency-Key (the API contract)."""
+_IDEMPOTENCY_PREFIX = "sigsentry-pulumi-v1-"
+_WHOLE_WORD_BELOW = 8  # secrets shorter than this are redacted only as whole words
+# Printable ASCII and tab: what an HTTP header value may hold (no CR, LF, NUL, no non-ASCII).
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_API_ROUTE = re.compile(r"/v1/config/log-sources(/[^/]+(/test)?)?")
 
 
 class UnexpectedResponseError(SigSentryError):
     """A success response whose body is not what the API contract describes."""
+
+
+UnexpectedResponseError.__module__ = "sigsentry_pulumi"
+
+Notify = Callable[[str], None]
+
+
+def print_progress(line: str) -> None:
+    """Write one progress line to stderr, which the Pulumi CLI shows for a provider plugin."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # a closed stderr must not fail the call
 
 
 class SigSentryClient:
@@ -80,9 +133,13 @@ class SigSentryClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        notify: Notify | None = None,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
     ) -> None:
         """Arguments win; SIGSENTRY_API_KEY, SIGSENTRY_API_URL, SIGSENTRY_PROJECT_ID fill gaps.
 
+        `notify` receives one line per retry or wait (default: the `sigsentry_pulumi` logger at
+        INFO); `retry_budget` caps the seconds one call spends waiting between attempts.
         `sleep`, `clock` and `jitter` (a float in [0, 1)) exist so tests can run without waiting.
         """
         if api_key is None or base_url is None or project_id is None:
@@ -92,15 +149,23 @@ class SigSentryClient:
             project_id = project_id if project_id is not None else from_env.project_id
         if not api_key:
             raise ConfigurationError("api_key must be a non-empty SigSentry API key")
-        if timeout <= 0 or max_retries < 0:
-            raise ConfigurationError("timeout must be positive and max_retries 0 or more")
+        if timeout <= 0 or max_retries < 0 or retry_budget < 0:
+            raise ConfigurationError(
+                "timeout must be positive, max_retries and retry_budget 0 or more"
+            )
+        check_header_value(api_key, f"The API key ({CONFIG_API_KEY} or {ENV_API_KEY})")
+        if project_id:
+            check_header_value(project_id, f"{CONFIG_PROJECT_ID} (or {ENV_PROJECT_ID})")
         self._api_key = api_key
         self.base_url = normalize_api_url(base_url, "base_url")
         self.project_id = project_id or None
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
+        self.retry_budget = float(retry_budget)
         self._sleep = sleep
+        self._clock = clock
         self._jitter = jitter
+        self._notify: Notify = notify or _log_progress
         self._gate = PauseGate(clock, sleep)
         if http_client is None and transport is not None:
             http_client = httpx.Client(transport=transport)
@@ -171,22 +236,49 @@ class SigSentryClient:
         project_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> LogSourceRecord:
-        """POST a new source; one Idempotency-Key covers every retry, so at most one is made."""
-        body = {
-            "type": type,
-            "name": name,
-            "credentials": dict(credentials),
-            "sources": list(sources),
-        }
+        """POST a new source; one Idempotency-Key covers every retry, so at most one is made.
+
+        Without `idempotency_key` a random one is used: it protects the retries of this call
+        only. Pass a key derived from what identifies the source (`derive_idempotency_key`) to
+        make a repeated call, in another process, replay the first.
+        """
+        record, _replayed = self.create_log_source_replayed(
+            type=type,
+            name=name,
+            credentials=credentials,
+            sources=sources,
+            project_id=project_id,
+            idempotency_key=idempotency_key,
+        )
+        return record
+
+    def create_log_source_replayed(
+        self,
+        *,
+        type: str,
+        name: str,
+        credentials: Mapping[str, str],
+        sources: Sequence[str],
+        project_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[LogSourceRecord, bool]:
+        """`create_log_source`, plus whether SigSentry answered with a replay
+        (`Idempotent-Replayed: true`): the record then is the one the key first created, which
+        may have been deleted since."""
         response = self._send(
             "POST",
             LOG_SOURCES_PATH,
-            json=body,
+            json=create_body(type=type, name=name, credentials=credentials, sources=sources),
             project_id=project_id,
             idempotency_key=idempotency_key or f"sigsentry-pulumi-{uuid.uuid4()}",
             secrets=credentials.values(),
         )
-        return _parse(LogSourceRecord, _data(response), response)
+        replayed = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
+        return _parse(LogSourceRecord, _data(response), response), replayed
+
+    def derive_idempotency_key(self, identity: str, body: object, generation: int = 0) -> str:
+        """See the module function; keyed with this client's API key."""
+        return derive_idempotency_key(self._api_key, identity, body, generation)
 
     def update_log_source(
         self,
@@ -253,7 +345,13 @@ class SigSentryClient:
         headers = self._headers(project_id, idempotency_key)
         retryable = may_retry(method, has_idempotency_key=idempotency_key is not None)
         secret_values = [self._api_key, *(s for s in secrets if isinstance(s, str) and s)]
-        attempt = 0
+        target = _target(method, path)
+        if isinstance(json, Mapping) and isinstance(json.get("name"), str) and method == "POST":
+            target += f" (name {json['name']!r})"  # a create has no id yet: name what it makes
+        attempts = self.max_retries + 1
+        attempt = 1  # the attempt about to be made, counting from 1
+        rate_limit_waits = 0
+        waited = 0.0
         while True:
             self._gate.wait()
             try:
@@ -266,20 +364,19 @@ class SigSentryClient:
                     timeout=self.timeout,
                 )
             except httpx.TransportError as error:
-                if retryable and attempt < self.max_retries and is_retryable_error(error):
-                    delay = retry_delay(attempt, random=self._jitter)
-                    log.info(
-                        "SigSentry %s %s: %s; retry %d in %.2fs",
-                        method,
-                        path,
-                        type(error).__name__,
-                        attempt + 1,
-                        delay,
-                    )
-                    self._sleep(delay)
-                    attempt += 1
-                    continue
-                raise _connection_error(error, method, path, attempt, secret_values) from error
+                what = _transport_failure(error)
+                if retryable and attempt < attempts and is_retryable_error(error):
+                    delay = retry_delay(attempt - 1, random=self._jitter)
+                    if waited + delay <= self.retry_budget:
+                        self._announce(
+                            f"SigSentry did not answer {target} ({what}); retrying in "
+                            f"{delay:.1f} s (attempt {attempt + 1} of {attempts})"
+                        )
+                        self._sleep(delay)
+                        waited += delay
+                        attempt += 1
+                        continue
+                raise _connection_error(error, method, path, attempt, self.timeout) from None
             log.debug(
                 "SigSentry %s %s -> %d (request id %s)",
                 method,
@@ -289,29 +386,40 @@ class SigSentryClient:
             )
             if response.is_success:
                 return response
-            if (
-                retryable
-                and attempt < self.max_retries
-                and is_retryable_status(response.status_code)
-            ):
+            status = response.status_code
+            if retryable and is_retryable_status(status):
                 delay = retry_delay(
-                    attempt, response.headers.get("Retry-After"), random=self._jitter
+                    attempt - 1, response.headers.get("Retry-After"), random=self._jitter
                 )
-                log.info(
-                    "SigSentry %s %s -> %d; retry %d in %.2fs",
-                    method,
-                    path,
-                    response.status_code,
-                    attempt + 1,
-                    delay,
-                )
-                if response.status_code == 429:
-                    self._gate.pause_for(delay)  # every thread waits, not just this one
-                else:
+                waits_left = self.max_retries > 0 and rate_limit_waits < MAX_RATE_LIMIT_WAITS
+                if status == 429 and waits_left:
+                    if waited + delay <= self.retry_budget:
+                        # A refused request: wait as told, on the gate every thread shares; the
+                        # attempt is not used up.
+                        rate_limit_waits += 1
+                        self._announce(
+                            f"SigSentry answered 429 (rate limited) to {target}; waiting "
+                            f"{delay:.1f} s before retrying (attempt {attempt} of {attempts})"
+                        )
+                        self._gate.pause_for(delay)
+                        waited += delay
+                        continue
+                elif status != 429 and attempt < attempts and waited + delay <= self.retry_budget:
+                    self._announce(
+                        f"SigSentry answered {status} to {target}; retrying in {delay:.1f} s "
+                        f"(attempt {attempt + 1} of {attempts})"
+                    )
                     self._sleep(delay)
-                attempt += 1
-                continue
+                    waited += delay
+                    attempt += 1
+                    continue
             raise _status_error(response, secret_values)
+
+    def _announce(self, line: str) -> None:
+        try:
+            self._notify(line)
+        except Exception:  # progress output must never fail a request
+            log.debug("progress output failed", exc_info=True)
 
     def _headers(self, project_id: str | None, idempotency_key: str | None) -> dict[str, str]:
         headers = {
@@ -322,6 +430,7 @@ class SigSentryClient:
         }
         project = project_id or self.project_id
         if project:
+            check_header_value(project, "The log source's project_id")
             headers["X-Project-Id"] = project
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
@@ -337,12 +446,83 @@ def _settings_from_env(api_key: str | None) -> ClientSettings:
     return resolve_settings(lambda name: key if name == CONFIG_API_KEY else None)
 
 
+def check_header_value(value: str, setting: str) -> None:
+    """Refuse a value that cannot be sent in an HTTP header, without echoing it.
+
+    httpx would refuse it too, but its message shows the whole header in escaped form, which
+    exact-string redaction cannot find. `setting` names where the value came from.
+    """
+    if not _HEADER_VALUE.fullmatch(value):
+        raise ConfigurationError(
+            f"{setting} holds a character an HTTP header cannot carry (a line break, NUL or "
+            "other control character, or a non-ASCII letter); set it again without it"
+        )
+
+
+def create_body(
+    *, type: str, name: str, credentials: Mapping[str, str], sources: Sequence[str]
+) -> dict[str, Any]:
+    """The JSON body of a create, as it is sent and as it enters the Idempotency-Key."""
+    return {"type": type, "name": name, "credentials": dict(credentials), "sources": list(sources)}
+
+
+def derive_idempotency_key(api_key: str, identity: str, body: object, generation: int = 0) -> str:
+    """An Idempotency-Key that is the same for the same resource, body and generation.
+
+    `identity` names the resource in its stack (project, stack, parent and name: what its URN
+    holds); `body` is the request body (canonical JSON), so a changed input gives a new key
+    rather than a 409. `generation` counts the creates already replayed for a source that no
+    longer exists. The key is an HMAC keyed with the API key: it reveals nothing of the
+    credentials in the body, and it is stable for as long as the key is.
+    """
+    material = jsonlib.dumps(
+        [identity, body, generation], sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
+    digest = hmac.new(api_key.encode(), material.encode(), hashlib.sha256).hexdigest()
+    return _IDEMPOTENCY_PREFIX + digest
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value replaced, longest first (one may contain another)."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
+    """`text` with every secret value replaced, whole values only, longest first.
+
+    A value of 8 characters or more is replaced wherever it occurs. A shorter one is replaced
+    only where it stands as a whole word, not next to a letter, digit or underscore: so a
+    one-letter credential `a` never turns "Illegal header" into "Illeg[redacted]l
+    he[redacted]der", whose gaps would show the value, and a word that merely contains it is
+    left whole and says nothing about it. The JSON- and repr-escaped forms of a value (a line
+    break shown as `\\n`) are replaced too.
+    """
+    forms: set[str] = set()
+    for secret in secrets:
         if secret:
-            text = text.replace(secret, _REDACTED)
+            forms.update({secret, jsonlib.dumps(secret)[1:-1], repr(secret)[1:-1]})
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= _WHOLE_WORD_BELOW:
+            text = text.replace(form, _REDACTED)
+        elif form:
+            text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", _REDACTED, text)
     return text
+
+
+def _log_progress(line: str) -> None:
+    log.info("%s", line)
+
+
+def _target(method: str, path: str) -> str:
+    """`PUT ls_123` or `GET log-sources`: what a progress line says a request was about."""
+    rest = path.removeprefix(LOG_SOURCES_PATH)
+    return f"{method} {rest.lstrip('/') or 'log-sources'}" if rest != path else f"{method} {path}"
+
+
+def _transport_failure(error: httpx.TransportError) -> str:
+    """A description of a transport failure from its class alone (its text may hold a header)."""
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "connection refused or unreachable"
+    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+        return "connection closed without an answer"
+    return type(error).__name__
 
 
 def _status_error(response: httpx.Response, secrets: Sequence[str]) -> APIStatusError:
@@ -371,18 +551,32 @@ def _status_error(response: httpx.Response, secrets: Sequence[str]) -> APIStatus
         redact(message, secrets),
         request_id=response.headers.get("X-Request-Id"),
         details=details,
+        route_missing=not _API_ROUTE.fullmatch(response.request.url.path),
     )
 
 
 def _connection_error(
-    error: httpx.TransportError, method: str, path: str, retries: int, secrets: Sequence[str]
+    error: httpx.TransportError, method: str, path: str, attempts: int, timeout: float
 ) -> APIConnectionError:
-    cls = APITimeoutError if isinstance(error, httpx.TimeoutException) else APIConnectionError
-    what = "timed out" if cls is APITimeoutError else "got no answer"
-    detail = redact(str(error) or type(error).__name__, secrets)
-    return cls(
-        f"SigSentry {method} {path} {what} after {retries + 1} attempt(s) ({detail}). "
-        "Check sigsentry:apiUrl and the network, then retry",
+    """The exception for a request that got no answer, with none of `error`'s own text."""
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(
+            f"SigSentry {method} {path} timed out after {attempts} attempt(s) of {timeout:g} s "
+            f"each. Raise `{CONFIG_TIMEOUT}` (`pulumi config set {CONFIG_TIMEOUT} 60`) or "
+            "check the network, then retry",
+            method=method,
+            path=path,
+        )
+    if not is_retryable_error(error) and not isinstance(error, httpx.NetworkError):
+        return APIConnectionError(
+            f"SigSentry {method} {path} could not be sent ({type(error).__name__}). Check "
+            "sigsentry:apiUrl, the API key and sigsentry:projectId",
+            method=method,
+            path=path,
+        )
+    return APIConnectionError(
+        f"SigSentry {method} {path} got no answer after {attempts} attempt(s) "
+        f"({_transport_failure(error)}). Check sigsentry:apiUrl and the network, then retry",
         method=method,
         path=path,
     )

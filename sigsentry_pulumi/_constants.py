@@ -5,8 +5,8 @@ from typing import Final
 DEFAULT_API_URL: Final = "https://api.sigsentry.com"
 DEFAULT_TIMEOUT: Final = 30.0
 """Seconds allowed for each HTTP request (connect, read, write and pool)."""
-DEFAULT_MAX_RETRIES: Final = 3
-"""Retries after the first attempt, so at most four attempts per call."""
+DEFAULT_MAX_RETRIES: Final = 9
+"""Retries after the first attempt, so at most ten attempts per call (see `_retry`)."""
 INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0

@@ -21,6 +21,11 @@ SigSentryError                      anything this package raises on purpose
 `error_for_status` is the one place that maps a status and error code to a class. Every
 message here is built from text that holds no secret, and the client scrubs the API key and any
 credential value out of server-supplied text before it reaches an exception.
+
+Every class reports itself as `sigsentry_pulumi.<Name>` (the name it is imported by), so a
+traceback the plugin sends to the CLI ends in `sigsentry_pulumi.QuotaExceededError: ...` rather
+than a private module path. Each message states its hint once: no exception here is raised
+`from` another whose text it already repeats.
 """
 
 from __future__ import annotations
@@ -143,9 +148,37 @@ class QuotaExceededError(PermissionDeniedError):
         "The plan's logSourcesPerProject quota is reached: delete unused sources or raise the plan"
     )
 
+    def _hint(self) -> str:
+        # SigSentry's own message usually gives this advice already: say it once.
+        return "" if "raise the plan" in self.message.lower() else self.hint
+
 
 class NotFoundError(APIStatusError):
+    """404. `route_missing` is True when the path is not an API route at all: a wrong URL."""
+
     hint = "The log source does not exist in this tenant and project"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str,
+        request_id: str | None = None,
+        details: Sequence[Mapping[str, str]] = (),
+        route_missing: bool = False,
+    ) -> None:
+        self.route_missing = route_missing
+        super().__init__(message, status=status, code=code, request_id=request_id, details=details)
+
+    def _hint(self) -> str:
+        if self.route_missing:
+            return (
+                "The URL is not a SigSentry API route: check `sigsentry:apiUrl` (or "
+                "SIGSENTRY_API_URL), which names the server root such as "
+                "https://api.sigsentry.com, without /v1"
+            )
+        return self.hint
 
 
 class ConflictError(APIStatusError):
@@ -203,9 +236,29 @@ def error_for_status(
     *,
     request_id: str | None = None,
     details: Sequence[Mapping[str, str]] = (),
+    route_missing: bool = False,
 ) -> APIStatusError:
-    """Build the exception for an error response: the code picks first, then the status."""
+    """Build the exception for an error response: the code picks first, then the status.
+
+    `route_missing` says the request's path is not an API route, which makes a 404 say to
+    check `sigsentry:apiUrl` instead of that the log source does not exist.
+    """
+    if status == 404 and route_missing:
+        return NotFoundError(
+            message,
+            status=status,
+            code=code,
+            request_id=request_id,
+            details=details,
+            route_missing=True,
+        )
     cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
     return cls(message, status=status, code=code, request_id=request_id, details=details)
+
+
+for _name in __all__:
+    _member = globals()[_name]
+    if isinstance(_member, type):
+        _member.__module__ = "sigsentry_pulumi"  # the public name, in tracebacks and repr()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._config import ClientSettings, ConfigGetter, resolve_settings
-from ._constants import CONFIG_PROJECT_ID, ENV_PROJECT_ID
+from ._constants import CONFIG_API_KEY, CONFIG_PROJECT_ID, ENV_PROJECT_ID
 from ._errors import ConfigurationError
 from ._listing import SharedListing
 from ._version import __version__
@@ -71,12 +71,19 @@ def configure_provider(config: ConfigGetter) -> None:
     """Resolve and record the provider's settings from stack config (and the environment).
 
     A bad or missing setting is recorded, not raised: `check` and `diff` work offline without
-    an API key, and the first call that needs the API raises the recorded error.
+    an API key, and the first call that needs the API raises the recorded error. An API key or
+    project id that cannot go in an HTTP header is such an error; its message does not echo it.
     """
     global _provider_settings, _provider_error, _provider_project, _configured
+    from ._client import check_header_value
+
     try:
         settings: ClientSettings | None = resolve_settings(config)
         error: ConfigurationError | None = None
+        if settings is not None:
+            check_header_value(settings.api_key, f"The API key ({CONFIG_API_KEY})")
+            if settings.project_id:
+                check_header_value(settings.project_id, CONFIG_PROJECT_ID)
     except ConfigurationError as problem:
         settings, error = None, problem
     project = settings.project_id if settings else _project_only(config)
@@ -110,13 +117,17 @@ def _project_only(config: ConfigGetter | None) -> str | None:
 
 
 def client_for(settings: ClientSettings) -> SigSentryClient:
-    """The process's client for `settings`, shared by every thread that uses them."""
-    from ._client import SigSentryClient
+    """The process's client for `settings`, shared by every thread that uses them.
+
+    Its retries and waits print one line each to stderr, which the Pulumi CLI shows the user
+    (a dynamic provider has no engine connection to log through).
+    """
+    from ._client import SigSentryClient, print_progress
 
     with _lock:
         client = _clients.get(settings)
         if client is None:
-            client = SigSentryClient.from_settings(settings)
+            client = SigSentryClient.from_settings(settings, notify=print_progress)
             _clients[settings] = client
     return client
 

@@ -18,15 +18,21 @@ What each operation does:
 * `diff`: old outputs against new inputs; `type` or `projectId` changing means replacement; an
   unknown counts as a change. A `projectId` the program does not set is compared through
   `sigsentry:projectId`, and not at all when that is unset too.
-* `create`: one POST (one Idempotency-Key across its retries), a PUT when `isActive` is false,
-  the test call when `verify` is true; if a step after the POST fails, the new source is deleted
-  before the error is raised.
+* `create`: one POST, a PUT when `isActive` is false, the test call when `verify` is true; if a
+  step after the POST fails, the new source is deleted before the error is raised. The POST's
+  Idempotency-Key is derived from the resource's identity in its stack (the `resourceIdentity`
+  input `LogSource` registers: project, stack, parent and name) and the request body, so a create
+  repeated after a lost answer, a killed plugin or a killed `pulumi up` replays the first one
+  and returns the same source (for SigSentry's 24-hour idempotency window). A replay of a
+  source that no longer exists (destroy, then `up` with the same inputs) is detected by
+  looking the id up, and the create is made again under the next key generation.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
   `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
 * `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
   refresh of a program that never set `project_id` does not show it as drift.
-* `delete`: one DELETE; a source already gone counts as deleted.
+* `delete`: one DELETE; a source already gone counts as deleted (a 404 for a path that is not
+  an API route, a wrong `sigsentry:apiUrl`, is raised).
 
 Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
 those a Read with no properties and fails with KeyError '__provider' before this code runs;
@@ -50,12 +56,16 @@ from pulumi.dynamic import (
 )
 
 from . import _runtime
-from ._client import SigSentryClient, redact
+from ._client import SigSentryClient, create_body, redact
 from ._errors import LogSourceGoneError, NotFoundError, SigSentryError, VerificationFailedError
 from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
 
 __all__ = ["LogSourceProvider"]
 
+IDENTITY_KEY: Final = "resourceIdentity"
+"""The input naming the resource in its stack, which keys its creates (see `create`)."""
+MAX_CREATE_GENERATIONS: Final = 20
+"""Replays of deleted sources one create steps over before it gives up."""
 REPLACE_KEYS: Final = ("type", "projectId")
 COMPARED_KEYS: Final = ("type", "name", "credentials", "sources", "isActive", "verify")
 DEFAULTS: Final[Mapping[str, bool]] = {"isActive": True, "verify": False}
@@ -71,7 +81,9 @@ class LogSourceProvider(ResourceProvider):
         inputs = {key: value for key, value in news.items() if value is not None}
         for key, default in DEFAULTS.items():
             inputs.setdefault(key, default)
-        failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(inputs)]
+        # `resourceIdentity` is registered by LogSource itself (see `create`), not by the user.
+        given = {key: value for key, value in inputs.items() if key != IDENTITY_KEY}
+        failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(given)]
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -84,14 +96,7 @@ class LogSourceProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = _runtime.provider_client()
         project = props.get("projectId") or client.project_id
-        record = client.create_log_source(
-            type=props["type"],
-            name=props["name"],
-            credentials=props["credentials"],
-            sources=props["sources"],
-            project_id=project,
-        )
-        _runtime.listing.invalidate()
+        record = _create_once(client, props, project)
         project = record.project_id or project
         try:
             if _input(props, "isActive") is False:
@@ -116,14 +121,18 @@ class LogSourceProvider(ResourceProvider):
         if changes:
             try:
                 client.update_log_source(id_, project_id=project, **changes)
-            except NotFoundError:
+            except NotFoundError as error:
+                if error.route_missing:
+                    raise
                 raise LogSourceGoneError(id_) from None
             finally:
                 _runtime.listing.invalidate()
         if _input(news, "verify"):
             try:
                 _verify(client, id_, project, news.get("credentials") or {})
-            except NotFoundError:
+            except NotFoundError as error:
+                if error.route_missing:
+                    raise
                 raise LogSourceGoneError(id_) from None
         outputs = _echo(news)
         for key in ("projectId", "tenantId", "createdAt"):
@@ -160,8 +169,10 @@ class LogSourceProvider(ResourceProvider):
         client = _runtime.provider_client()
         try:
             client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
-        except NotFoundError:
-            pass  # already gone: the goal of a delete
+        except NotFoundError as error:
+            if error.route_missing:
+                raise
+            # already gone: the goal of a delete
         finally:
             _runtime.listing.invalidate()
 
@@ -194,6 +205,46 @@ def _project_differs(old: Any, new: Any) -> bool:
     return _differs(old, new)
 
 
+def _create_once(
+    client: SigSentryClient, props: Mapping[str, Any], project: str | None
+) -> LogSourceRecord:
+    """POST the source under a key derived from the resource and the body (see `create`).
+
+    Without `resourceIdentity` (a resource declared by an older SigSentry package) the key is
+    random and protects only the retries of this call.
+    """
+    identity = props.get(IDENTITY_KEY)
+    fields = {
+        "type": props["type"],
+        "name": props["name"],
+        "credentials": props["credentials"],
+        "sources": props["sources"],
+    }
+    try:
+        if not isinstance(identity, str) or not identity:
+            return client.create_log_source(**fields, project_id=project)
+        body = [project, create_body(**fields)]
+        for generation in range(MAX_CREATE_GENERATIONS):
+            key = client.derive_idempotency_key(identity, body, generation)
+            record, replayed = client.create_log_source_replayed(
+                **fields, project_id=project, idempotency_key=key
+            )
+            if not replayed:
+                return record
+            # The first create under this key happened before (a retry of this call, an
+            # earlier run that lost its answer, or a source destroyed since): keep it if it
+            # still exists, else step to the next key.
+            if client.find_log_source(record.id, project_id=project) is not None:
+                return record
+    finally:
+        _runtime.listing.invalidate()
+    raise SigSentryError(
+        f"Every create of this log source within the last 24 hours was deleted since "
+        f"({MAX_CREATE_GENERATIONS} of them); wait for SigSentry's 24-hour idempotency window "
+        "to pass, or change its name, then run `pulumi up` again"
+    )
+
+
 def _verify(
     client: SigSentryClient, log_source_id: str, project: str | None, credentials: Any
 ) -> None:
@@ -210,19 +261,23 @@ def _roll_back(
     """Delete the source a failed create made, so that the failure leaves nothing behind."""
     try:
         client.delete_log_source(log_source_id, project_id=project)
-    except NotFoundError:
-        pass
+    except NotFoundError as error:
+        if error.route_missing:
+            raise
     except SigSentryError as error:
+        # `from None`: the message already holds the cause; chaining would print it twice.
         raise SigSentryError(
             f"{cause}. The log source {log_source_id} created before that failure could not "
             f"be deleted ({error}); delete it in SigSentry before retrying"
-        ) from cause
+        ) from None
     finally:
         _runtime.listing.invalidate()
 
 
 def _echo(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    outputs = {k: v for k, v in inputs.items() if k != PROVIDER_KEY and v is not None}
+    outputs = {
+        k: v for k, v in inputs.items() if k not in (PROVIDER_KEY, IDENTITY_KEY) and v is not None
+    }
     for key, default in DEFAULTS.items():
         outputs.setdefault(key, default)
     return outputs

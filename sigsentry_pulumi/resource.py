@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+import pulumi
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import Resource
 
 from ._constants import RESOURCE_MODULE, RESOURCE_NAME
-from .provider import LogSourceProvider
+from .provider import IDENTITY_KEY, LogSourceProvider
 
 __all__ = ["LogSource"]
 
@@ -97,6 +98,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
             verify=verify,
             project_id=project_id,
         )
+        props[IDENTITY_KEY] = _identity(resource_name, opts)
         self._register(resource_name, props, opts)
 
     @classmethod
@@ -134,3 +136,15 @@ def _props(**inputs: Any) -> dict[str, Any]:
     props.update(inputs)
     props.update(tenant_id=None, created_at=None)
     return props
+
+
+def _identity(resource_name: str, opts: ResourceOptions | None) -> Input[str]:
+    """What names the resource in its stack, as its URN does: project, stack, parent, name.
+
+    The provider derives each create's Idempotency-Key from it (the plugin never sees the URN).
+    """
+    own = f"{pulumi.get_project()}/{pulumi.get_stack()}/{RESOURCE_MODULE}:{RESOURCE_NAME}"
+    parent = opts.parent if opts is not None else None
+    if parent is None:
+        return f"{own}/{resource_name}"
+    return Output.concat(own, "/", parent.urn, "/", resource_name)

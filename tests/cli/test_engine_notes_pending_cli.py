@@ -38,10 +38,14 @@ def quick_program() -> None:
     Recorded("res", {"label": "one"})
 
 
-def wait_for(condition: Any, what: str) -> None:
+def wait_for(
+    condition: Callable[[], object], what: str, driver: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll `condition` for up to a minute; give up early when `driver` has exited (the up
+    failed before the point the test waits for: its output is in the driver log)."""
     deadline = time.monotonic() + WAIT_SECONDS
     while not condition():
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (driver is not None and driver.poll() is not None):
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.1)
 
@@ -60,7 +64,7 @@ def killed_mid_create(
     stack: Any,
     program: str = "recorded",
     ready: Callable[[], bool] | None = None,
-    then: Callable[[], None] | None = None,
+    then: Callable[[], object] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run an Automation API ``up`` of a program whose create takes a minute, in a process
     group of its own (engine_notes_driver), SIGKILL that group (the driver and the CLI) once
@@ -69,21 +73,26 @@ def killed_mid_create(
     given, runs while it still does, and the plugin is killed by its pid on the way out."""
     plugin_pid: int | None = None
     env = bench.env({"ENGINE_NOTES_CLI": str(bench.pulumi_env.cli)})
-    driver = subprocess.Popen(
-        [sys.executable, "-m", DRIVER, stack.workspace.work_dir, stack.name, program],
-        cwd=stack.workspace.work_dir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log = bench.pulumi_env.base / "driver.log"
+    with log.open("wb") as output:
+        driver = subprocess.Popen(
+            [sys.executable, "-m", DRIVER, stack.workspace.work_dir, stack.name, program],
+            cwd=stack.workspace.work_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        wait_for(lambda: bench.calls("create-started"), "the create to start")
+        try:
+            wait_for(lambda: bench.calls("create-started"), "the create to start", driver)
+            if ready is not None:
+                wait_for(ready, "the program's other creates to start", driver)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the up printed:\n{log.read_text()[-3000:]}") from None
         (started,) = bench.calls("create-started")
         plugin_pid = int(started["pid"])
-        if ready is not None:
-            wait_for(ready, "the program's other creates to start")
         os.killpg(driver.pid, signal.SIGKILL)
         driver.wait(timeout=30)
         started["plugin_alive_after_kill"] = alive(plugin_pid)
@@ -176,7 +185,7 @@ def test_import_pending_creates_drops_the_create_without_reading_or_adopting(
     assert not any(r["urn"].endswith("::res") for r in bench.export(stack)["resources"])
 
 
-def test_an_interrupted_log_source_create_still_reaches_sigsentry_and_is_made_twice(
+def test_an_interrupted_log_source_create_still_reaches_sigsentry_and_is_posted_again(
     bench: Bench, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
 ) -> None:
     from pulumi import automation as auto
@@ -222,10 +231,21 @@ def test_an_interrupted_log_source_create_still_reaches_sigsentry_and_is_made_tw
     }
     stack.set_config("engine-notes:slowSibling", auto.ConfigValue("false"))
     stack.workspace.program = engine_notes_driver.log_source_program
+    mark = len(emulator.requests())
     result = stack.up()
     assert "pending operations from previous deployment" in result.stdout + result.stderr
+    # the engine creates it again: one more POST, whose Idempotency-Key decides the outcome
+    (again,) = [r for r in emulator.requests()[mark:] if r["method"] == "POST"]
     sources = list_sources(api)
-    assert len(sources) == 2 and first in sources  # the first is now unmanaged
+    (recorded,) = [
+        r for r in bench.export(stack)["resources"] if r["urn"].endswith("::interrupted")
+    ]
+    if again["replayed"]:
+        # the same key as the interrupted POST: SigSentry answers with the first source
+        assert sources == [first] and recorded["id"] == first["id"]
+    else:
+        # a new key: a second source, and the first is left outside the stack
+        assert len(sources) == 2 and first in sources and recorded["id"] != first["id"]
     assert_no_plaintext(
         {"up": result.stdout, **backend_files(pulumi_env)}, emulator.api_key, FAKE_CREDENTIAL
     )

@@ -127,7 +127,7 @@ def test_backoff_is_exponential_full_jitter_and_capped() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("3", 3.0), ("0.5", 0.5), ("3600", 60.0), ("garbage", 0.5), ("-4", 0.0)],
+    [("3", 4.5), ("0.5", 0.75), ("3600", 90.0), ("garbage", 0.5), ("-4", 0.0)],
 )
 def test_retry_after_is_honoured_and_capped(header: str, expected: float) -> None:
     api = ScriptedAPI(error(503, "SERVICE_UNAVAILABLE", **{"Retry-After": header}), envelope({}))
@@ -140,7 +140,7 @@ def test_retry_after_as_an_http_date() -> None:
     from datetime import UTC, datetime
 
     now = datetime(2026, 4, 25, 14, 30, 0, tzinfo=UTC)
-    delay = retry_delay(0, "Sat, 25 Apr 2026 14:30:07 GMT", random=lambda: 1.0, now=lambda: now)
+    delay = retry_delay(0, "Sat, 25 Apr 2026 14:30:07 GMT", random=lambda: 0.0, now=lambda: now)
     assert delay == 7.0
 
 
@@ -168,7 +168,8 @@ def test_a_429_pauses_every_thread_of_the_client() -> None:
     api.script.append(envelope({"updated": True}))  # the first thread's retry
     clock.on_sleep = while_first_thread_waits
     client.update_log_source("ls_x", is_active=False)
-    assert other_thread["slept"] == [5.0]  # the other thread slept 5 s before its GET
+    # the other thread slept before its GET: Retry-After 5 s plus up to half of it (jitter 1.0)
+    assert other_thread["slept"] == [7.5]
     assert [r.method for r in api.requests] == ["PUT", "GET", "PUT"]
     assert other_thread["sent_before"] == 1
 

@@ -18,7 +18,7 @@ def test_defaults_when_only_the_key_is_set() -> None:
     settings = resolve_settings(getter({"sigsentry:apiKey": KEY}), environ={})
     assert settings == ClientSettings(api_key=KEY)
     assert settings.api_url == "https://api.sigsentry.com"
-    assert (settings.timeout, settings.max_retries, settings.project_id) == (30.0, 3, None)
+    assert (settings.timeout, settings.max_retries, settings.project_id) == (30.0, 9, None)
 
 
 def test_config_wins_over_the_environment() -> None:

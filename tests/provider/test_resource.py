@@ -153,8 +153,13 @@ def test_registration_uses_the_type_token_and_state_names(
         "isActive",
         "verify",
         "projectId",
+        "resourceIdentity",
     }
     assert registered.inputs["name"] == "prod-cloudwatch"  # defaults to the resource name
+    # what keys its creates: project, stack, type and name, as its URN has them
+    assert registered.inputs["resourceIdentity"] == (
+        f"{pulumi.get_project()}/{pulumi.get_stack()}/sigsentry:LogSource/prod-cloudwatch"
+    )
     provider = rpc.unwrap_rpc_secret(registered.inputs["__provider"])
     assert len(provider) < 500 and KEY not in provider
 
