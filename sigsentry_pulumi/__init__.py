@@ -1,7 +1,7 @@
 """SigSentry log sources as code: API client and Pulumi dynamic provider.
 
 ```python
-from sigsentry_pulumi import LogSource            # in a Pulumi program
+from sigsentry_pulumi import LogSource            # in a Pulumi program (typed: see LogSourceArgs)
 from sigsentry_pulumi import SigSentryClient      # in a script
 ```
 """
@@ -26,6 +26,17 @@ from ._errors import (
     VerificationFailedError,
 )
 from ._models import LogSourcePage, LogSourceRecord, VerificationResult
+from ._types import (
+    CloudWatchCredentials,
+    Credentials,
+    DatadogCredentials,
+    ElasticCredentials,
+    GcpLoggingCredentials,
+    LogSourceArgs,
+    LogSourceType,
+    LokiCredentials,
+    SplunkCredentials,
+)
 from ._version import __version__
 from .provider import LogSourceProvider
 from .resource import LogSource
@@ -37,20 +48,29 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientSettings",
+    "CloudWatchCredentials",
     "ConfigurationError",
     "ConflictError",
+    "Credentials",
+    "DatadogCredentials",
+    "ElasticCredentials",
+    "GcpLoggingCredentials",
     "InternalServerError",
     "LogSource",
+    "LogSourceArgs",
     "LogSourceGoneError",
     "LogSourcePage",
     "LogSourceProvider",
     "LogSourceRecord",
+    "LogSourceType",
+    "LokiCredentials",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
     "SigSentryClient",
     "SigSentryError",
+    "SplunkCredentials",
     "UnexpectedResponseError",
     "VerificationFailedError",
     "VerificationResult",

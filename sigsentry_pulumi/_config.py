@@ -5,7 +5,7 @@
 variables `SIGSENTRY_API_KEY`, `SIGSENTRY_API_URL` and `SIGSENTRY_PROJECT_ID` as fallbacks; a
 config value always wins. Numbers may arrive as strings (`pulumi config set`) or floats (gRPC
 carries every number as a float). A bad or missing value raises `ConfigurationError` naming the
-setting and both ways to set it.
+setting and both ways to set it; so does a key that cannot be sent in an HTTP header.
 """
 
 from __future__ import annotations
@@ -58,6 +58,15 @@ def resolve_settings(
         raise ConfigurationError(
             "No SigSentry API key is set. Run `pulumi config set --secret sigsentry:apiKey "
             f"<key>`, or set the {ENV_API_KEY} environment variable before running pulumi"
+        )
+    if not all("!" <= char <= "~" for char in api_key):
+        # httpx sends header values as ASCII and h11 refuses control characters: say so now,
+        # naming where the key comes from, never what it holds.
+        raise ConfigurationError(
+            f"The SigSentry API key ({CONFIG_API_KEY} or {ENV_API_KEY}) holds a space, a line "
+            "break, a control or a non-ASCII character, so it cannot be sent in an HTTP header. "
+            f"Set it again exactly as SigSentry issued it: `pulumi config set --secret "
+            f"{CONFIG_API_KEY} <key>`"
         )
     api_url = _text(get(CONFIG_API_URL), CONFIG_API_URL) or env.get(ENV_API_URL, "").strip()
     project_id = _text(get(CONFIG_PROJECT_ID), CONFIG_PROJECT_ID) or env.get(ENV_PROJECT_ID, "")

@@ -14,7 +14,10 @@ value.
 What each operation does:
 
 * `check`: offline validation (`_models.validate_inputs`), defaults `isActive=True` and
-  `verify=False`; a value a preview does not know yet is skipped.
+  `verify=False`; a value a preview does not know yet is skipped. Broken provider settings (no
+  API key, a key that cannot be sent in a header, a malformed `sigsentry:apiUrl`) fail it with
+  the message an API call would give, so a preview fails as `up` would, without a request;
+  `sigsentry:validate=true` adds one list request per process (`_preflight`).
 * `diff`: old outputs against new inputs; `type` or `projectId` changing means replacement; an
   unknown counts as a change. A `projectId` the program does not set is compared through
   `sigsentry:projectId`, and not at all when that is unset too.
@@ -55,7 +58,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import _runtime
+from . import _preflight, _runtime
 from ._client import SigSentryClient, create_body, redact
 from ._errors import LogSourceGoneError, NotFoundError, SigSentryError, VerificationFailedError
 from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
@@ -76,6 +79,7 @@ class LogSourceProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         _runtime.configure_provider(req.config.get)
+        _preflight.configure(req.config.get)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: value for key, value in news.items() if value is not None}
@@ -84,6 +88,10 @@ class LogSourceProvider(ResourceProvider):
         # `resourceIdentity` is registered by LogSource itself (see `create`), not by the user.
         given = {key: value for key, value in inputs.items() if key != IDENTITY_KEY}
         failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(given)]
+        settings_problem = _preflight.problem()
+        if settings_problem is not None:
+            # No property: the engine shows "<type> resource '<name>' has a problem: <reason>".
+            failures.insert(0, CheckFailure("", settings_problem))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -19,13 +19,23 @@ Python names are snake_case; the names stored in state are the API's camelCase (
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
 
 import pulumi
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import Resource
 
 from ._constants import RESOURCE_MODULE, RESOURCE_NAME
+from ._types import (
+    CloudWatchCredentials,
+    ComputedType,
+    DatadogCredentials,
+    ElasticCredentials,
+    GcpLoggingCredentials,
+    LogSourceArgs,
+    LokiCredentials,
+    SplunkCredentials,
+)
 from .provider import IDENTITY_KEY, LogSourceProvider
 
 __all__ = ["LogSource"]
@@ -75,11 +85,96 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         # changes its URNs and hides it from policy packs: a subclass keeps LogSource's token.
         super().__init_subclass__(module=module, name=name, **kwargs)
 
+    @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: Input[str],
+        type: Input[Literal["cloudwatch"]],
+        credentials: Input[CloudWatchCredentials],
+        sources: Input[Sequence[Input[str]]],
+        name: Input[str] | None = None,
+        is_active: Input[bool] | None = None,
+        verify: Input[bool] | None = None,
+        project_id: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Input[Literal["datadog"]],
+        credentials: Input[DatadogCredentials],
+        sources: Input[Sequence[Input[str]]],
+        name: Input[str] | None = None,
+        is_active: Input[bool] | None = None,
+        verify: Input[bool] | None = None,
+        project_id: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Input[Literal["loki"]],
+        credentials: Input[LokiCredentials],
+        sources: Input[Sequence[Input[str]]],
+        name: Input[str] | None = None,
+        is_active: Input[bool] | None = None,
+        verify: Input[bool] | None = None,
+        project_id: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Input[Literal["splunk"]],
+        credentials: Input[SplunkCredentials],
+        sources: Input[Sequence[Input[str]]],
+        name: Input[str] | None = None,
+        is_active: Input[bool] | None = None,
+        verify: Input[bool] | None = None,
+        project_id: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Input[Literal["elastic"]],
+        credentials: Input[ElasticCredentials],
+        sources: Input[Sequence[Input[str]]],
+        name: Input[str] | None = None,
+        is_active: Input[bool] | None = None,
+        verify: Input[bool] | None = None,
+        project_id: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Input[Literal["gcp_logging"]],
+        credentials: Input[GcpLoggingCredentials],
+        sources: Input[Sequence[Input[str]]],
+        name: Input[str] | None = None,
+        is_active: Input[bool] | None = None,
+        verify: Input[bool] | None = None,
+        project_id: Input[str] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: ComputedType,
         credentials: Input[Mapping[str, Input[str]]],
         sources: Input[Sequence[Input[str]]],
         name: Input[str] | None = None,
@@ -87,18 +182,42 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
-    ) -> None:
-        """Declare a log source. `name` defaults to `resource_name`; `is_active` to True."""
-        props = _props(
-            type=type,
-            name=resource_name if name is None else name,
-            credentials=Output.secret(credentials),
-            sources=sources,
-            is_active=is_active,
-            verify=verify,
-            project_id=project_id,
-        )
-        props[IDENTITY_KEY] = _identity(resource_name, opts)
+    ) -> None: ...
+    @overload
+    def __init__(
+        self, resource_name: str, args: LogSourceArgs, opts: ResourceOptions | None = None
+    ) -> None: ...
+    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        """Declare a log source: keyword arguments, or a `LogSourceArgs` and options.
+
+        Args:
+            resource_name: The resource's name in the stack (and the default `name`).
+            type: Required; replaces the source when changed. `cloudwatch`, `datadog`, `loki`,
+                `splunk`, `elastic` or `gcp_logging`.
+            credentials: Required; secret. The keys of the type's credentials class
+                (`CloudWatchCredentials`, `DatadogCredentials`, `LokiCredentials`,
+                `SplunkCredentials`, `ElasticCredentials`, `GcpLoggingCredentials`); values are
+                strings or `Output`s such as `pulumi.Config().require_secret(...)`.
+            sources: Required. 1 to 100 distinct log groups, indexes or selectors, each at
+                most 1,024 characters.
+            name: Optional, default the resource name. The label in SigSentry (1 to 255
+                characters).
+            is_active: Optional, default `True`. `False` keeps the source paused.
+            verify: Optional, default `False`. `True` runs SigSentry's credential test after
+                each create and update; a failure fails the operation.
+            project_id: Optional, default `sigsentry:projectId`, else the API key's project;
+                replaces the source when changed.
+            opts: Pulumi resource options; `credentials` stays secret and `type` and
+                `project_id` keep replacing whatever they say.
+        """
+        if args or "args" in kwargs:
+            inputs, opts = _from_args(args, kwargs)
+        else:
+            opts = kwargs.pop("opts", None)
+            inputs = _from_keywords(**kwargs)
+        inputs["name"] = resource_name if inputs["name"] is None else inputs["name"]
+        inputs["credentials"] = Output.secret(inputs["credentials"])
+        props = {**_props(**inputs), IDENTITY_KEY: _identity(resource_name, opts)}
         self._register(resource_name, props, opts)
 
     @classmethod
@@ -127,6 +246,52 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
 
     def translate_output_property(self, prop: str) -> str:
         return _TO_PYTHON.get(prop, prop)
+
+
+def _from_keywords(
+    *,
+    type: Input[str],
+    credentials: Input[Mapping[str, Input[str]]],
+    sources: Input[Sequence[Input[str]]],
+    name: Input[str] | None = None,
+    is_active: Input[bool] | None = None,
+    verify: Input[bool] | None = None,
+    project_id: Input[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": type,
+        "credentials": credentials,
+        "sources": sources,
+        "name": name,
+        "is_active": is_active,
+        "verify": verify,
+        "project_id": project_id,
+    }
+
+
+def _from_args(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], ResourceOptions | None]:
+    """The inputs of `LogSource(name, LogSourceArgs(...), opts)`, with the options."""
+    rest = dict(kwargs)
+    positional = list(args)
+    holder = positional.pop(0) if positional else rest.pop("args", None)
+    opts = positional.pop(0) if positional else rest.pop("opts", None)
+    if not isinstance(holder, LogSourceArgs) or positional or rest:
+        raise TypeError(
+            "LogSource takes a resource name and keyword arguments, or a resource name, a "
+            "LogSourceArgs and optional ResourceOptions"
+        )
+    inputs = {
+        "type": holder.type,
+        "credentials": holder.credentials,
+        "sources": holder.sources,
+        "name": holder.name,
+        "is_active": holder.is_active,
+        "verify": holder.verify,
+        "project_id": holder.project_id,
+    }
+    return inputs, opts
 
 
 def _props(**inputs: Any) -> dict[str, Any]:

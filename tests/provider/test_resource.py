@@ -23,7 +23,7 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
-from sigsentry_pulumi import LogSource, LogSourceProvider
+from sigsentry_pulumi import LogSource, LogSourceArgs, LogSourceProvider
 
 from .cases import TYPE_TOKEN
 
@@ -239,3 +239,32 @@ def test_get_reads_an_existing_source(engine: tuple[EchoMocks, EngineLikeMonitor
     assert resolve(src.id) == source_id
     assert resolve(src.name) == "live-name"
     assert resolve(src.is_active) is False
+
+
+def test_an_args_class_registers_what_the_keywords_register(
+    engine: tuple[EchoMocks, EngineLikeMonitor],
+) -> None:
+    echo, monitor = engine
+    args = LogSourceArgs(
+        type="cloudwatch",
+        credentials={"accessKeyId": "AKIAPROGRAM", "secretAccessKey": AWS_SECRET},
+        sources=["/aws/lambda/checkout-api"],
+        is_active=False,
+    )
+    args.project_id = "prj_1"
+    run(lambda: LogSource("same", args, pulumi.ResourceOptions(protect=True)))
+    run(lambda: cloudwatch("same", is_active=False, project_id="prj_1"))
+    with_args, with_keywords = echo.resources
+    assert with_args.inputs["name"] == "same"  # defaults to the resource name too
+    assert with_args.inputs["credentials"][rpc._special_sig_key] == rpc._special_secret_sig
+    assert with_args.inputs == with_keywords.inputs
+    (request, _) = [r for r in monitor.requests if r.type == TYPE_TOKEN]
+    assert request.protect is True
+    assert list(request.additionalSecretOutputs) == ["credentials"]
+
+
+def test_anything_but_keywords_or_an_args_class_is_refused() -> None:
+    with pytest.raises(TypeError, match="LogSourceArgs"):
+        LogSource("x", {"type": "loki"})  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="credentials"):
+        LogSource("x", type="loki", sources=["a"])  # type: ignore[call-overload]
