@@ -1,0 +1,111 @@
+"""Creates keyed by the resource and its body, against the emulator (in-process provider).
+
+A create repeated in another process (a fresh `_runtime`, as after a crash) replays the first one;
+a replay of a source deleted since is stepped over; outputs never carry `resourceIdentity`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sigsentry_emulator.testing import EmulatorProcess
+from sigsentry_pulumi import LogSourceProvider, SigSentryError, _runtime
+from sigsentry_pulumi.provider import IDENTITY_KEY
+
+from .cases import inputs
+from .test_requests import checked, provider_for
+
+IDENTITY = "proj/dev/sigsentry:LogSource/test-loki"
+
+
+def keyed(**overrides: Any) -> dict[str, Any]:
+    return inputs("loki", **{IDENTITY_KEY: IDENTITY, **overrides})
+
+
+def posts(emulator: EmulatorProcess) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["method"] == "POST"]
+
+
+def fresh_provider(emulator: EmulatorProcess) -> LogSourceProvider:
+    """A provider as a new plugin process has it: nothing shared with the previous one."""
+    _runtime.reset()
+    return provider_for(emulator)
+
+
+def test_check_accepts_the_identity_and_outputs_leave_it_out(emulator: EmulatorProcess) -> None:
+    provider = provider_for(emulator)
+    news = checked(provider, keyed())
+    assert news[IDENTITY_KEY] == IDENTITY
+    created = provider.create(news)
+    assert created.outs is not None and IDENTITY_KEY not in created.outs
+
+
+def test_the_same_create_in_a_new_process_replays_the_first(emulator: EmulatorProcess) -> None:
+    first = provider_for(emulator).create(keyed())
+    again = fresh_provider(emulator).create(keyed())
+    assert again.id == first.id
+    assert [r["replayed"] for r in posts(emulator)] == [False, True]
+    assert len(emulator.requests()) == 3  # POST, POST (replayed), one list to see it still exists
+
+
+def test_another_resource_or_another_body_is_another_source(emulator: EmulatorProcess) -> None:
+    provider = provider_for(emulator)
+    first = provider.create(keyed())
+    other_resource = provider.create(keyed(**{IDENTITY_KEY: IDENTITY + "-2"}))
+    other_body = provider.create(keyed(name="renamed"))
+    assert len({first.id, other_resource.id, other_body.id}) == 3
+    assert [r["status"] for r in posts(emulator)] == [201, 201, 201]  # never 409
+
+
+def test_a_replay_of_a_deleted_source_creates_a_new_one(emulator: EmulatorProcess) -> None:
+    provider = provider_for(emulator)
+    first = provider.create(keyed())
+    provider.delete(first.id, keyed())
+    second = fresh_provider(emulator).create(keyed())
+    assert second.id != first.id
+    provider.delete(second.id, keyed())
+    third = fresh_provider(emulator).create(keyed())
+    assert len({first.id, second.id, third.id}) == 3
+    assert [r["replayed"] for r in posts(emulator)] == [False, True, False, True, True, False]
+
+
+def test_a_dropped_answer_is_retried_under_the_same_key(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"rules": [{"method": "POST", "sequence": ["drop", "drop"]}]})
+    created = provider_for(emulator).create(keyed())
+    # (the emulator's log marks a dropped answer as not replayed, even when it was a replay)
+    assert [(r["status"], r["fault"]) for r in posts(emulator)] == [
+        (201, "drop"),
+        (201, "drop"),
+        (201, None),
+    ]
+    assert posts(emulator)[-1]["replayed"] is True
+    emulator.clear_faults()
+    assert [r.id for r in provider_client_sources()] == [created.id]
+
+
+def provider_client_sources() -> list[Any]:
+    client = _runtime.provider_client()
+    return list(client.iter_log_sources())
+
+
+def test_a_resource_without_identity_still_creates(emulator: EmulatorProcess) -> None:
+    provider = provider_for(emulator)
+    one = provider.create(inputs("loki"))
+    two = provider.create(inputs("loki"))
+    assert one.id != two.id  # random keys: no replay between calls
+
+
+def test_too_many_deleted_replays_give_a_clear_error(
+    emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigsentry_pulumi import provider as module
+
+    monkeypatch.setattr(module, "MAX_CREATE_GENERATIONS", 2)
+    provider = provider_for(emulator)
+    for _ in range(2):
+        created = fresh_provider(emulator).create(keyed())
+        provider.delete(created.id, keyed())
+    with pytest.raises(SigSentryError, match="24-hour idempotency window"):
+        fresh_provider(emulator).create(keyed())
