@@ -28,7 +28,7 @@ $(BUILT_PULUMI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build.sh t
 cli: $(SIGSENTRY_PULUMI_CLI)
 
 test: $(STAMP) cli
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

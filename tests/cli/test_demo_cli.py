@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "scripts" / "demo.py"
 DEMO_TIMEOUT_SECONDS = 180
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module (`--dist loadgroup`), so the demo runs once per test session.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 HEADINGS = [
     "Starting the SigSentry emulator",
