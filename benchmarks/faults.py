@@ -102,6 +102,8 @@ def drive(base: Path, stack_name: str, count: int, command: str) -> int:
             stack.refresh(on_output=show)
         elif command == "destroy":
             stack.destroy(on_output=show)
+        elif command == "cancel":
+            stack.cancel()
         elif command == "clear-pending":
             stack.refresh(clear_pending_creates=True, on_output=show)
         else:
@@ -343,6 +345,7 @@ def killed_up(count: int) -> dict[str, Any]:
         pending = len(bench.state("dev").get("pending_operations") or [])
         in_state = len(bench.state_ids("dev"))
 
+        cancel = bench.run("dev", count, "cancel")  # the killed CLI may have left a lock
         rerun = bench.run("dev", count, "up")
         after_rerun = bench.sources()
         state_after = bench.state_ids("dev")
@@ -359,7 +362,10 @@ def killed_up(count: int) -> dict[str, Any]:
             "processes left": len(leftover),
             "in state after kill": in_state,
             "pending creates after kill": pending,
+            "pulumi cancel exit": cancel[0],
+            "pulumi cancel said": cancel[1].strip().splitlines()[-1:] if cancel[1].strip() else [],
             "re-run exit": rerun[0],
+            "re-run warned of pending creates": "pending" in rerun[1].lower(),
             "re-run seconds": round(rerun[2], 1),
             "sources after re-run": len(after_rerun),
             "duplicates": duplicates(after_rerun),

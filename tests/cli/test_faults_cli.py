@@ -210,3 +210,38 @@ def one_letter_datadog_program() -> Callable[[], None]:
         )
 
     return program
+
+
+def test_a_timeout_names_sigsentry_timeout_and_a_wrong_api_url_names_sigsentry_api_url(
+    make_stack: StackFactory, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    from pulumi import automation as auto
+
+    emulator.set_faults({"rules": [{"fault": "slow", "delaySeconds": 3}]})
+    slow = make_stack(
+        many_sources_program(1),
+        stack_name="slow",
+        config={"sigsentry:timeout": "0.5", "sigsentry:maxRetries": "1"},
+    )
+    with pytest.raises(auto.CommandError) as timed_out:
+        slow.up(show_secrets=False)
+    assert "timed out after 2 attempt(s) of 0.5 s each. Raise `sigsentry:timeout`" in str(
+        timed_out.value
+    )
+    emulator.clear_faults()
+    # once SigSentry answers in time, the same up goes through, with one source
+    assert changes(slow.up(show_secrets=False)) == {"create": 1, "same": 1}
+    (made,) = list_sources(api)
+    assert state_ids(pulumi_env, slow) == {made["id"]}
+    slow.destroy()
+
+    wrong = make_stack(
+        many_sources_program(1),
+        stack_name="wrong-url",
+        config={"sigsentry:apiUrl": emulator.url + "/v1"},
+    )
+    with pytest.raises(auto.CommandError) as not_a_route:
+        wrong.up(show_secrets=False)
+    message = str(not_a_route.value)
+    assert "404 NOT_FOUND" in message and "check `sigsentry:apiUrl`" in message
+    assert "does not exist" not in message
