@@ -190,6 +190,16 @@ PROPERTIES: Final = (
         default="`sigsentry:projectId`, else the API key's project",
         replaces=True,
     ),
+    Property(
+        "account",
+        "account",
+        False,
+        "The stack config namespace whose settings manage the source (`tenantb` reads "
+        "`tenantb:apiKey`, `tenantb:apiUrl`, ...): one stack, several SigSentry accounts. Only "
+        "the name is stored.",
+        default="the `sigsentry:` settings",
+        replaces=True,
+    ),
 )
 
 
@@ -217,6 +227,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -229,6 +240,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -241,6 +253,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -253,6 +266,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -265,6 +279,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -277,6 +292,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -289,6 +305,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None: ...
     def __init__(
         __self__,
@@ -300,6 +317,7 @@ class LogSourceArgs:
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
     ) -> None:
         pulumi.set(__self__, "type", type)
         pulumi.set(__self__, "credentials", credentials)
@@ -312,6 +330,8 @@ class LogSourceArgs:
             pulumi.set(__self__, "verify", verify)
         if project_id is not None:
             pulumi.set(__self__, "project_id", project_id)
+        if account is not None:
+            pulumi.set(__self__, "account", account)
 
     @property
     @pulumi.getter
@@ -382,3 +402,13 @@ class LogSourceArgs:
     @project_id.setter
     def project_id(self, value: Input[str] | None) -> None:
         pulumi.set(self, "project_id", value)
+
+    @property
+    @pulumi.getter
+    def account(self) -> Input[str] | None:
+        """The config namespace of the account managing the source (replaces it when changed)."""
+        return pulumi.get(self, "account")  # type: ignore[no-any-return]
+
+    @account.setter
+    def account(self, value: Input[str] | None) -> None:
+        pulumi.set(self, "account", value)

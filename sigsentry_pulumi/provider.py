@@ -18,6 +18,9 @@ What each operation does:
   API key, a key that cannot be sent in a header, a malformed `sigsentry:apiUrl`) fail it with
   the message an API call would give, so a preview fails as `up` would, without a request;
   `sigsentry:validate=true` adds one list request per process (`_preflight`).
+* every call uses the settings of the resource's `account` input (`_accounts`): absent, the
+  `sigsentry:` settings; `tenantb`, those under `tenantb:`. Changing `account` replaces the
+  source.
 * `diff`: old outputs against new inputs; `type` or `projectId` changing means replacement; an
   unknown counts as a change. A `projectId` the program does not set is compared through
   `sigsentry:projectId`, and not at all when that is unset too.
@@ -58,7 +61,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import _preflight, _runtime
+from . import _accounts, _preflight, _runtime
+from ._accounts import ACCOUNT_KEY
 from ._client import SigSentryClient, create_body, redact
 from ._errors import LogSourceGoneError, NotFoundError, SigSentryError, VerificationFailedError
 from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
@@ -69,8 +73,8 @@ IDENTITY_KEY: Final = "resourceIdentity"
 """The input naming the resource in its stack, which keys its creates (see `create`)."""
 MAX_CREATE_GENERATIONS: Final = 20
 """Replays of deleted sources one create steps over before it gives up."""
-REPLACE_KEYS: Final = ("type", "projectId")
-COMPARED_KEYS: Final = ("type", "name", "credentials", "sources", "isActive", "verify")
+REPLACE_KEYS: Final = ("type", "projectId", ACCOUNT_KEY)
+COMPARED_KEYS: Final = ("type", "name", "credentials", "sources", "isActive", "verify", ACCOUNT_KEY)
 DEFAULTS: Final[Mapping[str, bool]] = {"isActive": True, "verify": False}
 
 
@@ -80,15 +84,23 @@ class LogSourceProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         _runtime.configure_provider(req.config.get)
         _preflight.configure(req.config.get)
+        _accounts.configure(req.config.get)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {key: value for key, value in news.items() if value is not None}
         for key, default in DEFAULTS.items():
             inputs.setdefault(key, default)
         # `resourceIdentity` is registered by LogSource itself (see `create`), not by the user.
-        given = {key: value for key, value in inputs.items() if key != IDENTITY_KEY}
+        # `account` names the settings to use (`_accounts`); it is checked here, not by the API.
+        given = {k: v for k, v in inputs.items() if k not in (IDENTITY_KEY, ACCOUNT_KEY)}
         failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(given)]
-        settings_problem = _preflight.problem()
+        account_problem = _accounts.validate_name(inputs.get(ACCOUNT_KEY))
+        if account_problem is not None:
+            failures.append(CheckFailure(ACCOUNT_KEY, account_problem))
+        if _accounts.account_of(inputs) is None:
+            settings_problem = _preflight.problem()
+        else:
+            settings_problem = _accounts.problem(inputs)
         if settings_problem is not None:
             # No property: the engine shows "<type> resource '<name>' has a problem: <reason>".
             failures.insert(0, CheckFailure("", settings_problem))
@@ -96,13 +108,14 @@ class LogSourceProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in COMPARED_KEYS if _differs(_input(olds, key), _input(news, key))]
-        if _project_differs(olds.get("projectId"), news.get("projectId")):
+        configured = _accounts.project_id(news)
+        if _project_differs(olds.get("projectId"), news.get("projectId"), configured):
             changed.append("projectId")
         replaces = [key for key in changed if key in REPLACE_KEYS]
         return DiffResult(changes=bool(changed), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = _runtime.provider_client()
+        client = _accounts.client(props)
         project = props.get("projectId") or client.project_id
         record = _create_once(client, props, project)
         project = record.project_id or project
@@ -117,7 +130,7 @@ class LogSourceProvider(ResourceProvider):
         return CreateResult(record.id, _outputs(props, record, project))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = _runtime.provider_client()
+        client = _accounts.client(news)
         project = olds.get("projectId") or news.get("projectId") or client.project_id
         changes = {
             key: news.get(key)
@@ -149,7 +162,7 @@ class LogSourceProvider(ResourceProvider):
         return UpdateResult(outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        client = _runtime.provider_client()
+        client = _accounts.client(props)
         project = props.get("projectId") or client.project_id
         record = _runtime.listing.find(client, id_, project)
         if record is None:
@@ -163,18 +176,20 @@ class LogSourceProvider(ResourceProvider):
         }
         if isinstance(props.get("credentials"), Mapping):
             live["credentials"] = props["credentials"]  # the API never returns them
+        if _accounts.account_of(props) is not None:
+            live[ACCOUNT_KEY] = props[ACCOUNT_KEY]  # which settings found it, not an API field
         project = record.project_id or project
         # The engine replaces the stored inputs with these and shows refresh drift as the
         # difference between old and new inputs. A project the program did not set must not
         # appear there: it is the provider's default, so only another project is an input.
         inputs = dict(live)
-        configured = _runtime.provider_project_id()
+        configured = _accounts.project_id(props)
         if project and configured is not None and project != configured:
             inputs["projectId"] = project
         return ReadResult(id_, _outputs(live, record, project), inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        client = _runtime.provider_client()
+        client = _accounts.client(props)
         try:
             client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
         except NotFoundError as error:
@@ -204,11 +219,10 @@ def _contains_unknown(value: Any) -> bool:
     return False
 
 
-def _project_differs(old: Any, new: Any) -> bool:
+def _project_differs(old: Any, new: Any, configured: str | None) -> bool:
     if new is None:
-        # Not set on the resource: the provider's project decides, and without one the key's
+        # Not set on the resource: the account's project decides, and without one the key's
         # own project does, which the recorded projectId already is.
-        configured = _runtime.provider_project_id()
         return configured is not None and old is not None and configured != old
     return _differs(old, new)
 

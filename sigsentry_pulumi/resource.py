@@ -49,7 +49,7 @@ _TO_STATE: Final = {
 _TO_PYTHON: Final = {state: python for python, state in _TO_STATE.items()}
 
 SECRET_OUTPUTS: Final = ("credentials",)
-REPLACE_ON_CHANGES: Final = ("type", "projectId")
+REPLACE_ON_CHANGES: Final = ("type", "projectId", "account")
 
 
 class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
@@ -77,6 +77,8 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     """The SigSentry tenant the source belongs to."""
     created_at: Output[str]
     """When SigSentry created the source (UTC, ISO 8601)."""
+    account: Output[str | None]
+    """The account whose settings manage the source (None: the `sigsentry:` settings)."""
 
     def __init_subclass__(
         cls, module: str = RESOURCE_MODULE, name: str = RESOURCE_NAME, **kwargs: Any
@@ -97,6 +99,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -111,6 +114,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -125,6 +129,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -139,6 +144,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -153,6 +159,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -167,6 +174,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -181,6 +189,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         is_active: Input[bool] | None = None,
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
+        account: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -207,6 +216,10 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
                 each create and update; a failure fails the operation.
             project_id: Optional, default `sigsentry:projectId`, else the API key's project;
                 replaces the source when changed.
+            account: Optional, default the `sigsentry:` settings. The stack config namespace
+                whose settings manage this source (`tenantb` reads `tenantb:apiKey`,
+                `tenantb:apiUrl`, ...), so one stack can hold sources of several SigSentry
+                accounts; only the name is stored. Replaces the source when changed.
             opts: Pulumi resource options; `credentials` stays secret and `type` and
                 `project_id` keep replacing whatever they say.
         """
@@ -222,12 +235,20 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
 
     @classmethod
     def get(
-        cls, resource_name: str, id: Input[str], opts: ResourceOptions | None = None
+        cls,
+        resource_name: str,
+        id: Input[str],
+        opts: ResourceOptions | None = None,
+        *,
+        account: Input[str] | None = None,
     ) -> LogSource:
-        """Read an existing log source by id (`ls_...`) into the program without managing it."""
+        """Read an existing log source by id (`ls_...`) into the program without managing it.
+
+        `account` names the settings to read it with, as for a new `LogSource`.
+        """
         source = cls.__new__(cls)
         merged = ResourceOptions.merge(opts, ResourceOptions(id=id))
-        source._register(resource_name, _props(), merged)
+        source._register(resource_name, _props(account=account), merged)
         return source
 
     def _register(
@@ -257,6 +278,7 @@ def _from_keywords(
     is_active: Input[bool] | None = None,
     verify: Input[bool] | None = None,
     project_id: Input[str] | None = None,
+    account: Input[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "type": type,
@@ -266,6 +288,7 @@ def _from_keywords(
         "is_active": is_active,
         "verify": verify,
         "project_id": project_id,
+        "account": account,
     }
 
 
@@ -290,13 +313,23 @@ def _from_args(
         "is_active": holder.is_active,
         "verify": holder.verify,
         "project_id": holder.project_id,
+        "account": holder.account,
     }
     return inputs, opts
 
 
 def _props(**inputs: Any) -> dict[str, Any]:
     """Every input and output name, so each becomes an `Output` attribute of the resource."""
-    names = ("type", "name", "credentials", "sources", "is_active", "verify", "project_id")
+    names = (
+        "type",
+        "name",
+        "credentials",
+        "sources",
+        "is_active",
+        "verify",
+        "project_id",
+        "account",
+    )
     props: dict[str, Any] = dict.fromkeys(names)
     props.update(inputs)
     props.update(tenant_id=None, created_at=None)

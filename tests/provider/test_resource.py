@@ -187,7 +187,7 @@ def test_credentials_come_back_secret_and_attributes_are_typed_outputs(
     (src,) = sources
     (request,) = [r for r in monitor.requests if r.type == TYPE_TOKEN]
     assert list(request.additionalSecretOutputs) == ["credentials"]
-    assert list(request.replaceOnChanges) == ["type", "projectId"]
+    assert list(request.replaceOnChanges) == ["type", "projectId", "account"]
     assert is_secret(src.credentials)
     assert resolve(src.credentials)["secretAccessKey"] == AWS_SECRET
     assert not is_secret(src.name)
@@ -221,7 +221,7 @@ def test_user_options_are_merged_never_replaced(
     run(lambda: cloudwatch(opts=options))
     (request,) = [r for r in monitor.requests if r.type == TYPE_TOKEN]
     assert set(request.additionalSecretOutputs) == {"credentials", "name"}
-    assert set(request.replaceOnChanges) == {"type", "projectId", "sources"}
+    assert set(request.replaceOnChanges) == {"type", "projectId", "account", "sources"}
     assert request.protect is True
     assert list(request.ignoreChanges) == ["isActive"]  # translated to the state name
     assert options.additional_secret_outputs == ["name"]  # the caller's object is untouched

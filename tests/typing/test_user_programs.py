@@ -54,6 +54,7 @@ loki = LogSource(
     credentials={"host": cfg.require("lokiHost"), "orgId": "tenant-1"},
     sources=['{app="checkout"}'],
     opts=pulumi.ResourceOptions(depends_on=[splunk]),
+    account="tenantb",
 )
 # A type known only at run time: the provider checks the credentials against it.
 computed = LogSource(
