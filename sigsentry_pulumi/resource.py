@@ -227,7 +227,10 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
             inputs, opts = _from_args(args, kwargs)
         else:
             opts = kwargs.pop("opts", None)
-            inputs = _from_keywords(**kwargs)
+            try:
+                inputs = _from_keywords(**kwargs)
+            except TypeError as error:  # a missing or unknown argument: name the class
+                raise TypeError(str(error).replace("_from_keywords()", "LogSource()")) from None
         inputs["name"] = resource_name if inputs["name"] is None else inputs["name"]
         inputs["credentials"] = Output.secret(inputs["credentials"])
         props = {**_props(**inputs), IDENTITY_KEY: _identity(resource_name, opts)}

@@ -62,7 +62,7 @@ class EngineLikeMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         self.requests.append(request)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         secret_names = set(request.additionalSecretOutputs)
         if not secret_names:
             return response
@@ -104,7 +104,7 @@ def engine() -> Iterator[tuple[EchoMocks, EngineLikeMonitor]]:
 
 
 def run(program: Any) -> None:
-    pulumi.runtime.test(program)()
+    pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
 
 
 def resolve(output: pulumi.Output[Any]) -> Any:
@@ -266,5 +266,66 @@ def test_an_args_class_registers_what_the_keywords_register(
 def test_anything_but_keywords_or_an_args_class_is_refused() -> None:
     with pytest.raises(TypeError, match="LogSourceArgs"):
         LogSource("x", {"type": "loki"})  # type: ignore[call-overload]
-    with pytest.raises(TypeError, match="credentials"):
+    with pytest.raises(TypeError, match=r"^LogSource\(\) missing .* argument: 'credentials'$"):
         LogSource("x", type="loki", sources=["a"])  # type: ignore[call-overload]
+
+
+def configured_provider(values: dict[str, str]) -> LogSourceProvider:
+    provider = LogSourceProvider()
+    provider.configure(ConfigureRequest(Config(values, "proj")))
+    return provider
+
+
+DATADOG = {
+    "type": "datadog",
+    "name": "dd",
+    "credentials": {"apiKey": "a", "appKey": "b"},
+    "sources": ["service:a"],
+}
+
+
+@pytest.mark.parametrize("account", ["sigsentry", "tenant b", "1tenant", ""])
+def test_check_refuses_a_name_that_is_not_an_account_namespace(account: str) -> None:
+    provider = configured_provider({"sigsentry:apiKey": KEY})
+    result = provider.check({}, {**DATADOG, "account": account})
+    ((field, reason),) = [(f.property, f.reason) for f in result.failures]
+    assert field == "account" and "config namespace other than `sigsentry`" in reason
+
+
+def test_a_named_account_never_falls_back_to_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGSENTRY_API_KEY", KEY)
+    provider = configured_provider({"tenantb:apiUrl": "http://127.0.0.1:9"})
+    assert provider.check({}, DATADOG).failures == []  # the default account has the env key
+    ((field, reason),) = [
+        (f.property, f.reason)
+        for f in provider.check({}, {**DATADOG, "account": "tenantb"}).failures
+    ]
+    assert field == ""
+    assert reason == (
+        "No API key is set for the SigSentry account 'tenantb'. Run `pulumi config set --secret "
+        "tenantb:apiKey <key>` (a named account never reads SIGSENTRY_API_KEY)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("tenantb:apiKey", KEY + "\nX-Injected: 1", "The SigSentry API key (tenantb:apiKey)"),
+        ("tenantb:apiUrl", "127.0.0.1:8787", "tenantb:apiUrl must be an absolute http://"),
+        ("tenantb:timeout", "soon", "tenantb:timeout must be a number"),
+    ],
+)
+def test_a_named_accounts_broken_setting_fails_check_under_its_own_name(
+    setting: str, value: str, expected: str
+) -> None:
+    values = {"sigsentry:apiKey": KEY, "tenantb:apiKey": KEY, setting: value}
+    provider = configured_provider(values)
+    assert provider.check({}, DATADOG).failures == []
+    ((field, reason),) = [
+        (f.property, f.reason)
+        for f in provider.check({}, {**DATADOG, "account": "tenantb"}).failures
+    ]
+    assert field == "" and reason.startswith(expected), reason
+    assert "sigsentry:" not in reason and value not in reason and KEY not in reason
