@@ -407,15 +407,16 @@ def concurrent(stacks: int, count: int, rate_limit: float) -> dict[str, Any]:
             timing[command] = round(time.monotonic() - started, 1)
             if command == "up":
                 live = bench.sources()
-                per_stack_ok = all(
-                    bench.state_ids(n) <= {s["id"] for s in live}
-                    and len(bench.state_ids(n)) == count
-                    for n in names
-                )
+                # every stack names its sources src-000...: compare ids, not names
+                live_ids = {s["id"] for s in live}
+                held = [bench.state_ids(n) for n in names]
+                in_states: set[str] = set().union(*held)
                 up_check = {
                     "sources": len(live),
-                    "duplicates": duplicates(live),
-                    "every stack's state matches": per_stack_ok,
+                    "expected": stacks * count,
+                    "every stack holds its count": all(len(ids) == count for ids in held),
+                    "orphans": len(live_ids - in_states),
+                    "state ids = SigSentry's": in_states == live_ids,
                 }
         statuses = [r["status"] for r in emulator.requests()]
         outputs = [o for c in results.values() for (_, o, _) in c.values()]
