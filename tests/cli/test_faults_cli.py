@@ -13,6 +13,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ from .faults_support import duplicates, fault_spec, faults_injected, many_source
 pytestmark = pytest.mark.slow
 
 StackFactory = Callable[..., Any]
+# The mark `pulumi stack export` leaves on a value encrypted in state.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 
 def output_of(result: Any) -> str:
@@ -181,33 +184,58 @@ def test_no_secret_in_any_artefact_for_a_key_with_a_newline_or_one_letter_creden
     assert "cannot be sent in an HTTP header" in refusal or "HTTP header cannot" in refusal
     assert emulator.requests() == []
 
-    # One-letter credentials, and a quota error whose server text holds those letters: the
-    # message stays readable (no "[redacted]" inside a word) and shows no credential.
-    emulator.set_quota(0)
-    program = one_letter_datadog_program()
-    letters = make_stack(program, stack_name="letters")
+    # One-letter credentials: created and kept in state (as ciphertext only), then a quota error
+    # whose server text holds those letters in words. The message stays readable (no
+    # "[redacted]" inside a word) and shows neither letter on its own.
+    emulator.set_quota(1)
+    letters = make_stack(one_letter_datadog_program(), stack_name="letters")
+    created = letters.up(show_secrets=False)
+    assert changes(created) == {"create": 2}
+    (state,) = log_source_states(pulumi_env, letters)
+    for where in ("inputs", "outputs"):
+        assert SECRET_SIG in state[where]["credentials"]  # encrypted, not the letters
+    exported = pulumi_env.run(
+        "stack", "export", "--stack", "letters", cwd=Path(letters.workspace.work_dir)
+    ).stdout
+    assert '"q"' not in exported and '"z"' not in exported
+
+    letters.set_config("sigsentry-cli-test:letterCount", auto.ConfigValue("2"))
     with pytest.raises(auto.CommandError) as quota:
         letters.up(show_secrets=False)
     message = str(quota.value)
     assert "sigsentry_pulumi.QuotaExceededError: SigSentry API error 403 QUOTA_EXCEEDED" in message
+    assert "has reached its quota of 1 log sources" in message  # the server's words, whole
     assert "sigsentry_pulumi._errors" not in message
     assert not re.search(r"\w\[redacted\]|\[redacted\]\w", message)
     assert message.count("raise the plan") == 1  # the hint, said once
 
-    texts = {"refused": refusal, "quota": message, **backend_files(pulumi_env)}
+    texts = {
+        "refused": refusal,
+        "created": output_of(created),
+        "quota": message,
+        **backend_files(pulumi_env),
+    }
     escaped_forms = [broken_key, repr(broken_key)[1:-1], head, tail]
     assert_no_plaintext(texts, *escaped_forms, emulator.api_key)
-    for where in ("refused", "quota"):
+    for where in ("refused", "created", "quota"):
         assert not re.search(r"(?<!\w)[qz](?!\w)", texts[where]), where
 
 
 def one_letter_datadog_program() -> Callable[[], None]:
+    """`letterCount` (default 1) Datadog sources whose credentials are one letter each."""
+
     def program() -> None:
+        import pulumi
+
         from sigsentry_pulumi import LogSource
 
-        LogSource(
-            "letters", type="datadog", credentials={"apiKey": "q", "appKey": "z"}, sources=["a"]
-        )
+        for index in range(pulumi.Config().get_int("letterCount") or 1):
+            LogSource(
+                f"letters-{index}",
+                type="datadog",
+                credentials={"apiKey": "q", "appKey": "z"},
+                sources=["a"],
+            )
 
     return program
 
