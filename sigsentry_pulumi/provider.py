@@ -178,6 +178,8 @@ class LogSourceProvider(ResourceProvider):
             live["credentials"] = props["credentials"]  # the API never returns them
         if _accounts.account_of(props) is not None:
             live[ACCOUNT_KEY] = props[ACCOUNT_KEY]  # which settings found it, not an API field
+        if isinstance(props.get(IDENTITY_KEY), str):
+            live[IDENTITY_KEY] = props[IDENTITY_KEY]  # registered by LogSource: never drift
         project = record.project_id or project
         # The engine replaces the stored inputs with these and shows refresh drift as the
         # difference between old and new inputs. A project the program did not set must not
@@ -297,9 +299,7 @@ def _roll_back(
 
 
 def _echo(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    outputs = {
-        k: v for k, v in inputs.items() if k not in (PROVIDER_KEY, IDENTITY_KEY) and v is not None
-    }
+    outputs = {k: v for k, v in inputs.items() if k != PROVIDER_KEY and v is not None}
     for key, default in DEFAULTS.items():
         outputs.setdefault(key, default)
     return outputs

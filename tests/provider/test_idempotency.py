@@ -1,7 +1,7 @@
 """Creates keyed by the resource and its body, against the emulator (in-process provider).
 
 A create repeated in another process (a fresh `_runtime`, as after a crash) replays the first one;
-a replay of a source deleted since is stepped over; outputs never carry `resourceIdentity`.
+a replay of a source deleted since is stepped over; a refresh keeps `resourceIdentity`.
 """
 
 from __future__ import annotations
@@ -34,12 +34,15 @@ def fresh_provider(emulator: EmulatorProcess) -> LogSourceProvider:
     return provider_for(emulator)
 
 
-def test_check_accepts_the_identity_and_outputs_leave_it_out(emulator: EmulatorProcess) -> None:
+def test_the_identity_passes_check_and_a_refresh_keeps_it(emulator: EmulatorProcess) -> None:
     provider = provider_for(emulator)
     news = checked(provider, keyed())
     assert news[IDENTITY_KEY] == IDENTITY
     created = provider.create(news)
-    assert created.outs is not None and IDENTITY_KEY not in created.outs
+    assert created.outs is not None and created.outs[IDENTITY_KEY] == IDENTITY
+    # a refresh returns it among the inputs, so the engine shows no drift for it
+    read = provider.read(created.id, created.outs)
+    assert read.inputs is not None and read.inputs[IDENTITY_KEY] == IDENTITY
 
 
 def test_the_same_create_in_a_new_process_replays_the_first(emulator: EmulatorProcess) -> None:
