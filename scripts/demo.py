@@ -50,7 +50,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `tools` is the checkout's folder, not an installed package
 
-from tools.pulumi_cli import CLINotFoundError, PulumiEnvironment, cli_version, find_cli  # noqa: E402
+from tools.pulumi_cli import (  # noqa: E402
+    CLINotFoundError,
+    PulumiEnvironment,
+    cli_version,
+    config_values,
+    find_cli,
+)
 
 QUICKSTART = ROOT / "examples" / "quickstart"
 STACK = "dev"
@@ -321,34 +327,20 @@ def quickstart_program() -> None:
 
 def create_stack(env: PulumiEnvironment, tenant: Tenant, keys: AwsKeys, timeout: float) -> Any:
     """The quick start as an inline Automation API stack, configured for the emulator."""
-    from pulumi import automation as auto
-
     project = project_name()
-    work_dir = env.base / "work"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    stack = auto.create_or_select_stack(
-        STACK,
-        project_name=project,
-        program=quickstart_program,
-        opts=auto.LocalWorkspaceOptions(
-            work_dir=str(work_dir),
-            pulumi_home=str(env.home),
-            pulumi_command=bounded_command(env, timeout),
-            env_vars=env.env,
-            secrets_provider="passphrase",
-            project_settings=auto.ProjectSettings(
-                name=project,
-                runtime=auto.ProjectRuntimeInfo(name="python"),
-                backend=auto.ProjectBackend(url=env.backend_url),
-            ),
-        ),
+    stack = env.inline_stack(
+        quickstart_program,
+        project=project,
+        stack=STACK,
+        work_dir=env.base / "work",
+        command=bounded_command(env, timeout),
     )
     stack.set_all_config(
-        {
-            "sigsentry:apiUrl": auto.ConfigValue(tenant.url),
-            "sigsentry:apiKey": auto.ConfigValue(tenant.api_key, secret=True),
-            "sigsentry:projectId": auto.ConfigValue(tenant.first_project),
-        }
+        config_values(
+            project,
+            plain={"sigsentry:apiUrl": tenant.url, "sigsentry:projectId": tenant.first_project},
+            secret={"sigsentry:apiKey": tenant.api_key},
+        )
     )
     set_aws_keys(stack, keys)
     return stack

@@ -17,6 +17,7 @@ import re
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 PIN_FILE = ROOT / "tools" / "pulumi" / "go.mod"
 FIND_CLI = ROOT / "tools" / "pulumi" / "find-cli"
 CLI_VARIABLE = "SIGSENTRY_PULUMI_CLI"
+
+
+def config_values(
+    project: str, plain: Mapping[str, str], secret: Mapping[str, str]
+) -> dict[str, auto.ConfigValue]:
+    """Stack config for ``Stack.set_all_config``: keys without a namespace get the project's."""
+    from pulumi import automation as auto
+
+    def key(name: str) -> str:
+        return name if ":" in name else f"{project}:{name}"
+
+    values = {key(k): auto.ConfigValue(v) for k, v in plain.items()}
+    values.update({key(k): auto.ConfigValue(v, secret=True) for k, v in secret.items()})
+    return values
 
 
 class CLINotFoundError(RuntimeError):
@@ -120,6 +135,48 @@ class PulumiEnvironment:
                 f"the Automation API needs a binary named `pulumi`, not {self.cli}"
             )
         return auto.PulumiCommand(root=str(self.cli.parent.parent), skip_version_check=True)
+
+    def inline_stack(
+        self,
+        program: Callable[[], object],
+        *,
+        project: str,
+        stack: str,
+        work_dir: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        command: auto.PulumiCommand | None = None,
+    ) -> auto.Stack:
+        """An Automation API stack that runs ``program`` inline with this CLI, privately.
+
+        ``work_dir`` (default ``<base>/work/<project>``) holds the workspace's files; ``env`` is
+        the CLI's whole environment (default ``self.env``); ``command`` another handle on the
+        CLI (a time-limited one, say).
+        """
+        from pulumi import automation as auto
+
+        folder = work_dir or self.base / "work" / project
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def run() -> None:
+            program()  # whatever a program returns is ignored, as Pulumi ignores it
+
+        return auto.create_or_select_stack(
+            stack,
+            project_name=project,
+            program=run,
+            opts=auto.LocalWorkspaceOptions(
+                work_dir=str(folder),
+                pulumi_home=str(self.home),
+                pulumi_command=command or self.command(),
+                env_vars=dict(env) if env is not None else self.env,
+                secrets_provider="passphrase",
+                project_settings=auto.ProjectSettings(
+                    name=project,
+                    runtime=auto.ProjectRuntimeInfo(name="python"),
+                    backend=auto.ProjectBackend(url=self.backend_url),
+                ),
+            ),
+        )
 
     def run(
         self, *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 300

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.pulumi_cli import CLINotFoundError, PulumiEnvironment, find_cli
+from tools.pulumi_cli import CLINotFoundError, PulumiEnvironment, config_values, find_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -123,7 +123,6 @@ def make_stack(pulumi_env: PulumiEnvironment, emulator: Any) -> StackFactory:
     (``sigsentry:apiUrl``, ``sigsentry:apiKey`` as a secret) and ``secretA``/``secretB`` are
     always set.
     """
-    from pulumi import automation as auto
 
     def build(
         program: Program,
@@ -132,41 +131,15 @@ def make_stack(pulumi_env: PulumiEnvironment, emulator: Any) -> StackFactory:
         config: Mapping[str, str] | None = None,
         secrets: Mapping[str, str] | None = None,
     ) -> Any:
-        work_dir = pulumi_env.base / "work" / project
-        work_dir.mkdir(parents=True, exist_ok=True)
-        settings = auto.ProjectSettings(
-            name=project,
-            runtime=auto.ProjectRuntimeInfo(name="python"),
-            backend=auto.ProjectBackend(url=pulumi_env.backend_url),
-        )
-        stack = auto.create_or_select_stack(
-            stack_name,
-            project_name=project,
-            program=program,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(work_dir),
-                pulumi_home=str(pulumi_env.home),
-                pulumi_command=pulumi_env.command(),
-                env_vars=pulumi_env.env,
-                secrets_provider="passphrase",
-                project_settings=settings,
-            ),
-        )
-
-        def key(name: str) -> str:
-            return name if ":" in name else f"{project}:{name}"
-
-        values = {
-            "sigsentry:apiUrl": auto.ConfigValue(emulator.url),
-            "sigsentry:apiKey": auto.ConfigValue(emulator.api_key, secret=True),
-            key("secretA"): auto.ConfigValue(CREDENTIAL_A, secret=True),
-            key("secretB"): auto.ConfigValue(CREDENTIAL_B, secret=True),
+        stack = pulumi_env.inline_stack(program, project=project, stack=stack_name)
+        plain = {"sigsentry:apiUrl": emulator.url, **(config or {})}
+        secret = {
+            "sigsentry:apiKey": emulator.api_key,
+            "secretA": CREDENTIAL_A,
+            "secretB": CREDENTIAL_B,
+            **(secrets or {}),
         }
-        values.update({key(k): auto.ConfigValue(v) for k, v in (config or {}).items()})
-        values.update(
-            {key(k): auto.ConfigValue(v, secret=True) for k, v in (secrets or {}).items()}
-        )
-        stack.set_all_config(values)
+        stack.set_all_config(config_values(project, plain, secret))
         return stack
 
     return build

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from typing import Any
 
-from tools.pulumi_cli import PulumiEnvironment
+from tools.pulumi_cli import PulumiEnvironment, config_values
 
 from .recording_provider import PROBE_ENV, RECORD_ENV, import_root, read_calls
 
@@ -59,41 +59,12 @@ class Bench:
         secrets: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Any:
-        from pulumi import automation as auto
-
-        work_dir = self.pulumi_env.base / "work" / project
-        work_dir.mkdir(parents=True, exist_ok=True)
-
-        def run() -> None:
-            program()  # whatever a program returns is ignored, as Pulumi ignores it
-
-        settings = auto.ProjectSettings(
-            name=project,
-            runtime=auto.ProjectRuntimeInfo(name="python"),
-            backend=auto.ProjectBackend(url=self.pulumi_env.backend_url),
+        stack = self.pulumi_env.inline_stack(
+            program, project=project, stack=stack_name, env=self.env(env)
         )
-        stack = auto.create_or_select_stack(
-            stack_name,
-            project_name=project,
-            program=run,
-            opts=auto.LocalWorkspaceOptions(
-                work_dir=str(work_dir),
-                pulumi_home=str(self.pulumi_env.home),
-                pulumi_command=self.pulumi_env.command(),
-                env_vars=self.env(env),
-                secrets_provider="passphrase",
-                project_settings=settings,
-            ),
-        )
-        values = {
-            "sigsentry:apiUrl": auto.ConfigValue("http://127.0.0.1:9"),
-            "sigsentry:apiKey": auto.ConfigValue(FAKE_API_KEY, secret=True),
-            f"{project}:secretA": auto.ConfigValue(FAKE_CREDENTIAL, secret=True),
-            f"{project}:plain": auto.ConfigValue("plain-value"),
-        }
-        values.update({k: auto.ConfigValue(v) for k, v in (config or {}).items()})
-        values.update({k: auto.ConfigValue(v, secret=True) for k, v in (secrets or {}).items()})
-        stack.set_all_config(values)
+        plain = {"sigsentry:apiUrl": "http://127.0.0.1:9", "plain": "plain-value", **(config or {})}
+        secret = {"sigsentry:apiKey": FAKE_API_KEY, "secretA": FAKE_CREDENTIAL, **(secrets or {})}
+        stack.set_all_config(config_values(project, plain, secret))
         return stack
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
