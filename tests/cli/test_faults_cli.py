@@ -9,8 +9,11 @@ concurrent stacks) are in benchmarks/faults.py.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -273,3 +276,27 @@ def test_a_timeout_names_sigsentry_timeout_and_a_wrong_api_url_names_sigsentry_a
     message = str(not_a_route.value)
     assert "404 NOT_FOUND" in message and "check `sigsentry:apiUrl`" in message
     assert "does not exist" not in message
+
+
+RATE = ("--rate-limit", "5")
+
+
+def test_stacks_deployed_at_once_on_one_rate_limited_key_all_succeed() -> None:
+    """benchmarks/faults.py `concurrent`, small: 4 stacks of 5 sources, each `up` and `destroy`
+    in its own process at the same moment, on a key allowed 5 requests per second."""
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "faults.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "concurrent", *("--stacks", "4", "--count", "5"), *RATE],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    figures = json.loads(run.stdout)
+    assert figures["up exits"] == [0] * 4 and figures["destroy exits"] == [0] * 4
+    assert figures["429 answered"] > 0  # the key's limit was met ...
+    assert figures["429 errors shown to users"] == 0  # ... and every 429 was waited out
+    assert figures["wait lines shown"] == figures["429 answered"]
+    assert figures["sources"] == 20 and figures["every stack holds its count"]
+    assert figures["orphans"] == 0 and figures["state ids = SigSentry's"]
+    assert figures["sources after destroy"] == 0
