@@ -27,7 +27,15 @@ from ._errors import ConfigurationError
 if TYPE_CHECKING:
     from ._client import SigSentryClient
 
-__all__ = ["ACCOUNT_KEY", "client", "configure", "problem", "project_id", "validate_name"]
+__all__ = [
+    "ACCOUNT_KEY",
+    "client",
+    "configure",
+    "problem",
+    "project_id",
+    "reset",
+    "validate_name",
+]
 
 ACCOUNT_KEY: Final = "account"
 """The input naming the account; absent (or None) means the `sigsentry:` settings."""
@@ -44,6 +52,14 @@ def configure(config: ConfigGetter) -> None:
     global _config
     with _lock:
         _config = config
+        _settings.clear()
+
+
+def reset() -> None:
+    """Forget the stack config and every account resolved (tests use it to start from nothing)."""
+    global _config
+    with _lock:
+        _config = None
         _settings.clear()
 
 
