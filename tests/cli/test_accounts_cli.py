@@ -8,7 +8,7 @@ must appear nowhere: not in the output, not in state (where only the name `tenan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,14 +20,13 @@ from .conftest import (
     CREDENTIAL_A,
     CREDENTIAL_B,
     LOG_SOURCES,
+    StackFactory,
     assert_no_plaintext,
     backend_files,
     changes,
     list_sources,
     log_source_states,
 )
-
-StackFactory = Callable[..., Any]
 
 
 def two_tenants() -> None:

@@ -27,6 +27,7 @@ from tools.pulumi_cli import PulumiEnvironment
 from .conftest import (
     CREDENTIAL_A,
     LOG_SOURCES,
+    StackFactory,
     assert_no_plaintext,
     backend_files,
     changes,
@@ -37,7 +38,6 @@ from .faults_support import duplicates, fault_spec, faults_injected, many_source
 
 pytestmark = pytest.mark.slow
 
-StackFactory = Callable[..., Any]
 # The mark `pulumi stack export` leaves on a value encrypted in state.
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 

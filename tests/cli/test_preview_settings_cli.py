@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import LOG_SOURCES, assert_no_plaintext
-
-StackFactory = Callable[..., Any]
+from .conftest import LOG_SOURCES, StackFactory, assert_no_plaintext
 
 MISSING_KEY = (
     "No SigSentry API key is set. Run `pulumi config set --secret sigsentry:apiKey <key>`, or "
