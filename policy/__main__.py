@@ -3,11 +3,13 @@
 `pulumi preview --policy-pack policy/` runs this file (through `python -m pulumi.policy`, from this
 directory); so does `--policy-pack policy/run-pack`, for a CLI without the Python language host.
 `PolicyPack(...)` starts the Analyzer gRPC server, prints its port on stdout and serves until the
-engine stops the process. The policies themselves live in `sigsentry_guardrails.py`.
+engine stops the process. The policies come from the installed package,
+`sigsentry_pulumi.policies` (`pip install 'sigsentry-pulumi[policy]'`).
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-from sigsentry_guardrails import PACK_NAME, POLICIES
+
+from sigsentry_pulumi.policies import PACK_NAME, POLICIES
 
 PolicyPack(
     name=PACK_NAME,

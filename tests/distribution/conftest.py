@@ -1,0 +1,56 @@
+"""Fixtures for the packaging tests: the sdist and wheel `python -m build` makes, and a fresh
+virtualenv outside the checkout with that wheel installed, offline (tests/distribution/wheelhouse.py
+says how)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .wheelhouse import Distributions, build_distributions, wheel_requirements, wheelhouse
+
+INSTALL_TIMEOUT_SECONDS = 180
+
+
+@pytest.fixture(scope="session")
+def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
+    return build_distributions(tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="session")
+def installed_venv(tmp_path_factory: pytest.TempPathFactory, distributions: Distributions) -> Path:
+    """A new virtualenv (no pip, no checkout on its path) holding the built wheel and its
+    dependencies, installed by pip from a local wheelhouse with no index."""
+    base = tmp_path_factory.mktemp("installed")
+    venv = base / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+        check=True,
+        capture_output=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+    )
+    house = base / "wheelhouse"
+    wheelhouse(wheel_requirements(distributions.wheel), house)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--no-index",
+            "--find-links",
+            str(house),
+            str(distributions.wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+    )
+    return venv
