@@ -1,6 +1,6 @@
 """Fixtures for the packaging tests: the sdist and wheel `python -m build` makes, and a fresh
-virtualenv outside the checkout with that wheel installed, offline (tests/distribution/wheelhouse.py
-says how)."""
+virtualenv outside the checkout where pip installed examples/quickstart/requirements.txt, finding
+`sigsentry-pulumi` as that wheel, offline (tests/distribution/wheelhouse.py says how)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .wheelhouse import Distributions, build_distributions, wheel_requirements, wheelhouse
+from .wheelhouse import ROOT, Distributions, build_distributions, wheel_requirements, wheelhouse
 
 INSTALL_TIMEOUT_SECONDS = 180
 
@@ -22,8 +22,9 @@ def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
 
 @pytest.fixture(scope="session")
 def installed_venv(tmp_path_factory: pytest.TempPathFactory, distributions: Distributions) -> Path:
-    """A new virtualenv (no pip, no checkout on its path) holding the built wheel and its
-    dependencies, installed by pip from a local wheelhouse with no index."""
+    """A new virtualenv (no pip, no checkout on its path) where pip installed the quickstart's
+    requirements.txt with no index: `sigsentry-pulumi` from the built distributions, every
+    other distribution from a local wheelhouse."""
     base = tmp_path_factory.mktemp("installed")
     venv = base / "venv"
     subprocess.run(
@@ -45,8 +46,11 @@ def installed_venv(tmp_path_factory: pytest.TempPathFactory, distributions: Dist
             "--quiet",
             "--no-index",
             "--find-links",
+            str(distributions.wheel.parent),
+            "--find-links",
             str(house),
-            str(distributions.wheel),
+            "--requirement",
+            str(ROOT / "examples" / "quickstart" / "requirements.txt"),
         ],
         check=True,
         capture_output=True,

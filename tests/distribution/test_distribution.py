@@ -7,7 +7,11 @@ from __future__ import annotations
 import tarfile
 import zipfile
 
-from .wheelhouse import Distributions, wheel_requirements
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from .wheelhouse import ROOT, Distributions, wheel_requirements
 
 POLICY_NAMES = (
     "https_hosts",
@@ -66,3 +70,19 @@ def test_sdist_holds_what_the_wheel_is_built_from(distributions: Distributions) 
         "sigsentry_emulator/app.py",
     ):
         assert required in names
+
+
+@pytest.mark.parametrize("example", ["quickstart", "all-types"])
+def test_example_requirements_name_the_package_and_accept_the_built_wheel(
+    example: str, distributions: Distributions
+) -> None:
+    lines = [
+        line.strip()
+        for line in (ROOT / "examples" / example / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert not [line for line in lines if line.startswith(("-", ".", "/")) or "://" in line]
+    requirements = {str(canonicalize_name(r.name)): r for r in map(Requirement, lines)}
+    assert set(requirements) == {"sigsentry-pulumi", "pulumi"}
+    built_version = distributions.wheel.name.split("-")[1]
+    assert requirements["sigsentry-pulumi"].specifier.contains(built_version)
