@@ -62,28 +62,12 @@ PROGRESS_MARKS = ("retrying in", "before retrying")
 def stack_for(base: Path, stack_name: str, count: int) -> Any:
     """The Automation API stack `stack_name` of the benchmark's project, its program `count`
     sources. The passphrase comes from PULUMI_CONFIG_PASSPHRASE, as for the CLI."""
-    from pulumi import automation as auto
-
     env = PulumiEnvironment(base, passphrase=os.environ["PULUMI_CONFIG_PASSPHRASE"])
-    work_dir = base / "work" / stack_name
-    work_dir.mkdir(parents=True, exist_ok=True)
-    settings = auto.ProjectSettings(
-        name=PROJECT,
-        runtime=auto.ProjectRuntimeInfo(name="python"),
-        backend=auto.ProjectBackend(url=env.backend_url),
-    )
-    return auto.create_or_select_stack(
-        stack_name,
-        project_name=PROJECT,
-        program=many_sources_program(count),
-        opts=auto.LocalWorkspaceOptions(
-            work_dir=str(work_dir),
-            pulumi_home=str(env.home),
-            pulumi_command=env.command(),
-            env_vars=env.env,
-            secrets_provider="passphrase",
-            project_settings=settings,
-        ),
+    return env.inline_stack(
+        many_sources_program(count),
+        project=PROJECT,
+        stack=stack_name,
+        work_dir=base / "work" / stack_name,
     )
 
 
