@@ -27,13 +27,22 @@ $(BUILT_PULUMI): tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi/build.sh t
 # A CLI given from outside has no rule here: make only checks that the file exists.
 cli: $(SIGSENTRY_PULUMI_CLI)
 
-test: $(STAMP) cli
+# The lint first, failing fast, then the tests.
+test: lint cli
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
+# ruff over the whole checkout; mypy (strict, pyproject's [tool.mypy]) over every Python folder:
+# the packages, tools, scripts, the policy pack and tests in one run, then in runs of their own
+# the folders whose module names would clash with those: benchmarks/ (imports `tests.cli.*`), the
+# example programs (each a `__main__`) and tests/engine/ (its own `conftest`, rooted at
+# tests/engine as its tests import it). mypy's cache (.mypy_cache) makes reruns fast.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy benchmarks
+	$(BIN)/mypy examples
+	MYPYPATH=tests/engine $(BIN)/mypy tests/engine/*.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -88,7 +88,8 @@ def shared_walk(emulator: Any, records: list[dict[str, Any]]) -> tuple[int, floa
                 "verify": False,
             }
             urn = f"urn:pulumi:bench::refresh::{TYPE}::{record['name']}"
-            return plugin.read(record["id"], urn, state, state).id == record["id"]
+            found: str = plugin.read(record["id"], urn, state, state).id
+            return found == str(record["id"])
 
         started = time.perf_counter()
         with ThreadPoolExecutor(ENGINE_CONCURRENCY) as pool:

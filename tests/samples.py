@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from pulumi.output import Unknown
+
 SERVICE_ACCOUNT: Final = json.dumps(
     {
         "type": "service_account",
@@ -54,3 +56,8 @@ SECRET_VALUES: Final = frozenset(
     for key, value in credentials.items()
     if key not in _PLAIN_KEYS
 )
+
+
+def unknown() -> Unknown:
+    """A value a preview does not know yet, as the engine hands it to a provider or a policy."""
+    return Unknown()  # type: ignore[no-untyped-call]  # pulumi's Unknown.__init__ is unannotated

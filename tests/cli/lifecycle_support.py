@@ -152,7 +152,9 @@ def log_source_program(**options: Any) -> Callable[[], None]:
         from sigsentry_pulumi import LogSource
 
         config = pulumi.Config()
-        kind = config.get("kind") or "cloudwatch"
+        # Whichever type the config names, a plain str as an untyped program passes it: the
+        # provider's check judges it, not the typed overloads.
+        kind: Any = config.get("kind") or "cloudwatch"
         first, second = config.require_secret("secretA"), config.require_secret("secretB")
         credentials = {
             "cloudwatch": {"accessKeyId": first, "secretAccessKey": second},

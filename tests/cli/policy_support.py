@@ -58,10 +58,10 @@ def log_source_program(
     def program() -> None:
         import pulumi
 
-        from sigsentry_pulumi import LogSource
+        from sigsentry_pulumi import CloudWatchCredentials, LogSource
 
         config = pulumi.Config()
-        credentials = {
+        credentials: CloudWatchCredentials = {
             "accessKeyId": config.require_secret("secretA"),
             "secretAccessKey": config.require_secret("secretB"),
         }

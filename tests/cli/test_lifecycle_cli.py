@@ -412,10 +412,10 @@ def two_linked_sources() -> None:
     """Source `follower` is named after source `leader`'s id, known only once leader exists."""
     import pulumi
 
-    from sigsentry_pulumi import LogSource
+    from sigsentry_pulumi import CloudWatchCredentials, LogSource
 
     config = pulumi.Config()
-    credentials = {
+    credentials: CloudWatchCredentials = {
         "accessKeyId": config.require_secret("secretA"),
         "secretAccessKey": config.require_secret("secretB"),
     }

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from sigsentry_pulumi import ConfigurationError
-from sigsentry_pulumi._config import ClientSettings, resolve_settings
+from sigsentry_pulumi._config import ClientSettings, ConfigGetter, resolve_settings
 
 KEY = "ss_secret_config-test"
 
 
-def getter(values: dict[str, object]):
+def getter(values: Mapping[str, object]) -> ConfigGetter:
     return values.get
 
 

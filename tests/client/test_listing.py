@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from sigsentry_pulumi import SigSentryClient
 from sigsentry_pulumi._listing import SharedListing
 from sigsentry_pulumi._models import LogSourceRecord
 
@@ -35,6 +36,11 @@ class CountingClient:
         yield from self.records
 
 
+def as_client(fake: CountingClient) -> SigSentryClient:
+    """The fake where SharedListing takes a client: the listing only calls iter_log_sources."""
+    return cast("SigSentryClient", fake)
+
+
 def test_concurrent_reads_share_one_walk() -> None:
     client = CountingClient([record(i) for i in range(5)])
     listing = SharedListing()
@@ -42,7 +48,7 @@ def test_concurrent_reads_share_one_walk() -> None:
     found: list[object] = []
 
     def read(index: int) -> None:
-        found.append(listing.find(client, record(index)["id"]))
+        found.append(listing.find(as_client(client), record(index)["id"]))
 
     threads = [threading.Thread(target=read, args=(i,)) for i in range(4)]
     threads[0].start()
@@ -59,20 +65,20 @@ def test_concurrent_reads_share_one_walk() -> None:
 def test_a_snapshot_is_reused_until_invalidated() -> None:
     client = CountingClient([record(1)])
     listing = SharedListing()
-    assert listing.find(client, record(1)["id"]) is not None
-    assert listing.find(client, "ls_missing") is None
+    assert listing.find(as_client(client), record(1)["id"]) is not None
+    assert listing.find(as_client(client), "ls_missing") is None
     assert client.walks == 1
     listing.invalidate()
-    listing.find(client, record(1)["id"])
+    listing.find(as_client(client), record(1)["id"])
     assert client.walks == 2
 
 
 def test_projects_are_walked_separately() -> None:
     client = CountingClient([record(1)])
     listing = SharedListing()
-    listing.snapshot(client, "prj_a")
-    listing.snapshot(client, "prj_b")
-    listing.snapshot(client, "prj_a")
+    listing.snapshot(as_client(client), "prj_a")
+    listing.snapshot(as_client(client), "prj_b")
+    listing.snapshot(as_client(client), "prj_a")
     assert client.walks == 2
 
 
@@ -81,8 +87,8 @@ def test_a_failed_walk_is_not_kept() -> None:
     client.fail_next = True
     listing = SharedListing()
     with pytest.raises(RuntimeError):
-        listing.snapshot(client)
-    assert record(1)["id"] in listing.snapshot(client)
+        listing.snapshot(as_client(client))
+    assert record(1)["id"] in listing.snapshot(as_client(client))
     assert client.walks == 2
 
 
@@ -96,5 +102,5 @@ def test_a_walk_overtaken_by_a_write_is_not_cached() -> None:
     listing.invalidate()  # a write lands while the walk is still reading pages
     client.release.set()
     worker.join(timeout=10)
-    listing.snapshot(client)
+    listing.snapshot(as_client(client))
     assert client.walks == 2

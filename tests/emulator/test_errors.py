@@ -313,7 +313,7 @@ def test_cursor_of_another_project_is_400(api: httpx.Client, emulator: EmulatorP
 
 @pytest.mark.parametrize("key", [b"k" * 256, "naïve".encode(), b"tab\there"])
 def test_idempotency_key_must_be_1_to_255_printable_ascii(api: httpx.Client, key: bytes) -> None:
-    response = api.post(SOURCES_PATH, json=CLOUDWATCH, headers={"Idempotency-Key": key})
+    response = api.post(SOURCES_PATH, json=CLOUDWATCH, headers={b"Idempotency-Key": key})
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["Idempotency-Key"]
 
 

@@ -36,7 +36,10 @@ PASSPHRASE = "correct horse battery staple"
 @pytest.fixture
 def make_stack(tmp_path: Path, store: Path) -> Callable[..., Stack]:
     def make(program: Any, **options: Any) -> Stack:
-        config = {"stub:storeDir": str(store), "stub:token": Secret(CONFIG_TOKEN)}
+        config: dict[str, str | Secret] = {
+            "stub:storeDir": str(store),
+            "stub:token": Secret(CONFIG_TOKEN),
+        }
         config.update(options.pop("config", {}))
         return Stack(
             program,

@@ -5,6 +5,7 @@ preview, up, a second up with nothing to change, destroy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 # Per example: its folder, its project name (config namespace), its secret and plain config, and
 # the types of the sources it declares.
-EXAMPLE_CASES = {
+EXAMPLE_CASES: dict[str, tuple[str, Callable[[], dict[str, str | Secret]], list[str]]] = {
     "quickstart": (
         "sigsentry-quickstart",
         lambda: {"awsAccessKeyId": secret("akid"), "awsSecretAccessKey": secret("aws")},

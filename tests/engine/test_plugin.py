@@ -13,6 +13,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from samples import unknown
 
 from sigsentry_pulumi.testing import ProviderCallError, ProviderPlugin, Secret
 
@@ -90,11 +91,11 @@ def test_check_failures_name_the_property(plugin: ProviderPlugin) -> None:
 
 
 def test_unknowns_reach_check_and_diff_as_the_sdk_decodes_them(plugin: ProviderPlugin) -> None:
-    checked = plugin.check(URN, {}, props(name="a", ref=Unknown()))
+    checked = plugin.check(URN, {}, props(name="a", ref=unknown()))
     assert checked.failures == []
     assert isinstance(checked.inputs["ref"], Unknown)
     id_, outputs = plugin.create(URN, props(name="a", ref="x"))
-    diff = plugin.diff(id_, URN, outputs, props(name="a", ref=Unknown()))
+    diff = plugin.diff(id_, URN, outputs, props(name="a", ref=unknown()))
     assert diff.changes is True
 
 

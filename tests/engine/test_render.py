@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.output import Unknown
+from samples import unknown
 
 from sigsentry_pulumi.testing import OperationResult, Secret, Step
 from sigsentry_pulumi.testing.policy import PolicyViolation
@@ -129,7 +129,7 @@ def test_nested_secrets_and_sdk_secret_wrappers_are_masked() -> None:
 
 
 def test_unknowns_numbers_and_lists_are_formatted_like_pulumi() -> None:
-    assert format_value(Unknown()) == "output<string>"
+    assert format_value(unknown()) == "output<string>"
     assert format_value(3.0) == "3"
     assert format_value(True) == "true"
     assert format_value(["x"]) == '[\n    [0]: "x"\n]'

@@ -17,7 +17,7 @@ import pytest
 from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
 
 from sigsentry_emulator.testing import EmulatorProcess
-from sigsentry_pulumi import LogSource
+from sigsentry_pulumi import CloudWatchCredentials, LogSource
 from sigsentry_pulumi.testing import EngineError, OperationResult, Secret, Stack
 
 WRITES = ("POST", "PUT", "DELETE")
@@ -42,6 +42,12 @@ def suite_stack(program: Callable[[], None], emulator: EmulatorProcess, state_fi
     )
 
 
+def cloudwatch_credentials(**changes: str) -> CloudWatchCredentials:
+    """The sample CloudWatch credentials (`CREDENTIALS["cloudwatch"]`), typed, with `changes`."""
+    sample = {**CREDENTIALS["cloudwatch"], **changes}
+    return {"accessKeyId": sample["accessKeyId"], "secretAccessKey": sample["secretAccessKey"]}
+
+
 def log_source_program(spec: dict[str, Any]) -> Callable[[], None]:
     """`main`, of the type under test, and `follower`, whose name is made from main's id."""
 
@@ -58,7 +64,7 @@ def log_source_program(spec: dict[str, Any]) -> Callable[[], None]:
             "follower",
             type="cloudwatch",
             name=main.id.apply(lambda id_: f"follows-{id_}"),
-            credentials=CREDENTIALS["cloudwatch"],
+            credentials=cloudwatch_credentials(),
             sources=SOURCES["cloudwatch"],
         )
         pulumi.export("main_id", main.id)
@@ -279,7 +285,7 @@ def test_get_reads_an_existing_source_and_destroy_leaves_it(
 def test_a_create_whose_verification_fails_leaves_nothing_behind(
     emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    credentials = {**CREDENTIALS["cloudwatch"], "accessKeyId": "invalid"}  # SigSentry rejects it
+    credentials = cloudwatch_credentials(accessKeyId="invalid")  # SigSentry rejects it
 
     def program() -> None:
         LogSource(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sigsentry_guardrails as guardrails
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+
+# The conftest fixtures `run_policy` and `current_stack`.
+RunPolicy = Callable[..., list[tuple[str, str | None]]]
+SetStack = Callable[[str], None]
 
 SECRET_MARKERS = ("AKIA-SECRET-1", "wJalr-SECRET-2", "hunter2-SECRET-3", "tok-SECRET-4")
 
@@ -41,13 +47,15 @@ def messages(violations: list[tuple[str, str | None]]) -> list[str]:
 
 
 @pytest.mark.parametrize("source_type", ["loki", "splunk", "elastic"])
-def test_https_host_passes(run_policy, source_type):
+def test_https_host_passes(run_policy: RunPolicy, source_type: str) -> None:
     props = {**loki(), "type": source_type}
     assert run_policy(guardrails.https_hosts, {"src": props}) == []
 
 
 @pytest.mark.parametrize("source_type", ["loki", "splunk", "elastic"])
-def test_plain_http_host_is_reported_without_quoting_the_host(run_policy, source_type):
+def test_plain_http_host_is_reported_without_quoting_the_host(
+    run_policy: RunPolicy, source_type: str
+) -> None:
     props = {**loki(host="http://user:hunter2-SECRET-3@logs.example.com"), "type": source_type}
     [message] = messages(run_policy(guardrails.https_hosts, {"src": props}))
     assert f"log source 'prod-loki' (type {source_type})" in message
@@ -56,54 +64,60 @@ def test_plain_http_host_is_reported_without_quoting_the_host(run_policy, source
     assert "hunter2" not in message and "logs.example.com" not in message
 
 
-def test_host_without_scheme_is_reported(run_policy):
+def test_host_without_scheme_is_reported(run_policy: RunPolicy) -> None:
     [message] = messages(run_policy(guardrails.https_hosts, {"src": loki(host="loki.internal")}))
     assert "is not an https URL" in message and "loki.internal" not in message
 
 
-def test_https_hosts_ignores_types_without_a_host(run_policy):
+def test_https_hosts_ignores_types_without_a_host(run_policy: RunPolicy) -> None:
     assert run_policy(guardrails.https_hosts, {"src": cloudwatch()}) == []
 
 
 # --- cloudwatch-session-token ---
 
 
-def test_short_lived_cloudwatch_credentials_pass(run_policy):
+def test_short_lived_cloudwatch_credentials_pass(run_policy: RunPolicy) -> None:
     props = cloudwatch(sessionToken="tok-SECRET-4")
     assert run_policy(guardrails.cloudwatch_session_token, {"src": props}) == []
 
 
-def test_cloudwatch_without_session_token_is_reported(run_policy):
+def test_cloudwatch_without_session_token_is_reported(run_policy: RunPolicy) -> None:
     [message] = messages(run_policy(guardrails.cloudwatch_session_token, {"src": cloudwatch()}))
     assert "log source 'prod-cloudwatch' (type cloudwatch)" in message
     assert "no sessionToken" in message and "aws sts assume-role" in message
     assert not any(marker in message for marker in SECRET_MARKERS)
 
 
-def test_session_token_policy_is_advisory_by_default():
-    assert guardrails.cloudwatch_session_token.enforcement_level.value == "advisory"
+def test_session_token_policy_is_advisory_by_default() -> None:
+    assert guardrails.cloudwatch_session_token.enforcement_level is EnforcementLevel.ADVISORY
 
 
-def test_session_token_policy_ignores_other_types(run_policy):
+def test_session_token_policy_ignores_other_types(run_policy: RunPolicy) -> None:
     assert run_policy(guardrails.cloudwatch_session_token, {"src": loki()}) == []
 
 
 # --- verify-enabled ---
 
 
-def test_verify_is_not_required_when_no_stack_is_listed(run_policy, current_stack):
+def test_verify_is_not_required_when_no_stack_is_listed(
+    run_policy: RunPolicy, current_stack: SetStack
+) -> None:
     current_stack("prod")
     assert run_policy(guardrails.verify_enabled, {"src": loki(verify=False)}) == []
 
 
-def test_verify_true_passes_on_a_listed_stack(run_policy, current_stack):
+def test_verify_true_passes_on_a_listed_stack(
+    run_policy: RunPolicy, current_stack: SetStack
+) -> None:
     current_stack("prod-eu")
     config = {"stacks": ["prod-*"]}
     assert run_policy(guardrails.verify_enabled, {"src": loki(verify=True)}, config=config) == []
 
 
 @pytest.mark.parametrize("verify", [{"verify": False}, {}], ids=["false", "missing"])
-def test_verify_false_or_missing_is_reported_on_a_listed_stack(run_policy, current_stack, verify):
+def test_verify_false_or_missing_is_reported_on_a_listed_stack(
+    run_policy: RunPolicy, current_stack: SetStack, verify: dict[str, bool]
+) -> None:
     current_stack("prod-eu")
     props = {**loki(), **verify}
     config = {"stacks": ["staging", "prod-*"]}
@@ -111,7 +125,9 @@ def test_verify_false_or_missing_is_reported_on_a_listed_stack(run_policy, curre
     assert "verify is not true on stack 'prod-eu'" in message and "Set verify=True" in message
 
 
-def test_verify_is_not_required_on_an_unlisted_stack(run_policy, current_stack):
+def test_verify_is_not_required_on_an_unlisted_stack(
+    run_policy: RunPolicy, current_stack: SetStack
+) -> None:
     current_stack("dev")
     config = {"stacks": ["prod"]}
     assert run_policy(guardrails.verify_enabled, {"src": loki(verify=False)}, config=config) == []
@@ -120,11 +136,11 @@ def test_verify_is_not_required_on_an_unlisted_stack(run_policy, current_stack):
 # --- name-pattern ---
 
 
-def test_default_name_pattern_accepts_kebab_case(run_policy):
+def test_default_name_pattern_accepts_kebab_case(run_policy: RunPolicy) -> None:
     assert run_policy(guardrails.name_pattern, {"src": loki()}) == []
 
 
-def test_name_outside_the_default_pattern_is_reported(run_policy):
+def test_name_outside_the_default_pattern_is_reported(run_policy: RunPolicy) -> None:
     props = {**loki(), "name": "Prod Loki!"}
     [message] = messages(run_policy(guardrails.name_pattern, {"src": props}))
     assert "log source 'Prod Loki!'" in message
@@ -132,8 +148,8 @@ def test_name_outside_the_default_pattern_is_reported(run_policy):
 
 
 def test_configured_pattern_is_used_and_the_resource_name_stands_in_for_a_missing_name(
-    run_policy,
-):
+    run_policy: RunPolicy,
+) -> None:
     config = {"pattern": r"^team-[a-z]+-.+$"}
     props = {key: value for key, value in loki().items() if key != "name"}
     good = run_policy(guardrails.name_pattern, {"team-obs-loki": props}, config=config)
@@ -143,7 +159,7 @@ def test_configured_pattern_is_used_and_the_resource_name_stands_in_for_a_missin
     assert "log source 'obs-loki'" in message and r"^team-[a-z]+-.+$" in message
 
 
-def test_invalid_pattern_in_config_is_reported_as_a_config_problem(run_policy):
+def test_invalid_pattern_in_config_is_reported_as_a_config_problem(run_policy: RunPolicy) -> None:
     [message] = messages(
         run_policy(guardrails.name_pattern, {"src": loki()}, config={"pattern": "("})
     )
@@ -153,13 +169,13 @@ def test_invalid_pattern_in_config_is_reported_as_a_config_problem(run_policy):
 # --- no-catch-all-sources ---
 
 
-def test_explicit_selectors_pass(run_policy):
+def test_explicit_selectors_pass(run_policy: RunPolicy) -> None:
     props = {**loki(), "sources": ['{app="checkout-api"}', "logs-checkout-*", "/aws/lambda/x"]}
     assert run_policy(guardrails.no_catch_all_sources, {"src": props}) == []
 
 
 @pytest.mark.parametrize("selector", ["*", ".*", "{}", " { } ", "**", ".+", "*:*"])
-def test_catch_all_selector_is_reported(run_policy, selector):
+def test_catch_all_selector_is_reported(run_policy: RunPolicy, selector: str) -> None:
     props = {**loki(), "sources": ["main", selector]}
     [message] = messages(run_policy(guardrails.no_catch_all_sources, {"src": props}))
     assert repr(selector) in message and "catch-all selector" in message
@@ -169,12 +185,12 @@ def test_catch_all_selector_is_reported(run_policy, selector):
 # --- max-sources ---
 
 
-def test_source_count_at_the_default_limit_passes(run_policy):
+def test_source_count_at_the_default_limit_passes(run_policy: RunPolicy) -> None:
     props = {**loki(), "sources": [f"index-{i}" for i in range(guardrails.DEFAULT_MAX_SOURCES)]}
     assert run_policy(guardrails.max_sources, {"src": props}) == []
 
 
-def test_source_count_over_the_default_limit_is_reported(run_policy):
+def test_source_count_over_the_default_limit_is_reported(run_policy: RunPolicy) -> None:
     count = guardrails.DEFAULT_MAX_SOURCES + 1
     props = {**loki(), "sources": [f"index-{i}" for i in range(count)]}
     [message] = messages(run_policy(guardrails.max_sources, {"src": props}))
@@ -182,7 +198,7 @@ def test_source_count_over_the_default_limit_is_reported(run_policy):
     assert "raise maxSources" in message
 
 
-def test_configured_limit_arrives_as_a_float_and_still_applies(run_policy):
+def test_configured_limit_arrives_as_a_float_and_still_applies(run_policy: RunPolicy) -> None:
     props = {**loki(), "sources": ["a", "b", "c"]}
     [message] = messages(
         run_policy(guardrails.max_sources, {"src": props}, config={"maxSources": 2.0})
@@ -193,7 +209,7 @@ def test_configured_limit_arrives_as_a_float_and_still_applies(run_policy):
 # --- unique-type-and-name (stack policy) ---
 
 
-def test_distinct_type_and_name_pairs_pass(run_policy):
+def test_distinct_type_and_name_pairs_pass(run_policy: RunPolicy) -> None:
     resources = {
         "a": loki(),
         "b": {**loki(), "name": "prod-loki-2"},
@@ -202,7 +218,9 @@ def test_distinct_type_and_name_pairs_pass(run_policy):
     assert run_policy(guardrails.unique_type_and_name, resources) == []
 
 
-def test_duplicate_type_and_name_is_reported_once_against_the_second_resource(run_policy, urn_of):
+def test_duplicate_type_and_name_is_reported_once_against_the_second_resource(
+    run_policy: RunPolicy, urn_of: Callable[..., str]
+) -> None:
     resources = {"first": loki(), "second": loki(), "other": cloudwatch()}
     [(message, urn)] = run_policy(guardrails.unique_type_and_name, resources)
     assert urn == urn_of("second")
@@ -211,7 +229,7 @@ def test_duplicate_type_and_name_is_reported_once_against_the_second_resource(ru
     assert not any(marker in message for marker in SECRET_MARKERS)
 
 
-def test_resource_name_counts_as_the_name_when_none_is_given(run_policy):
+def test_resource_name_counts_as_the_name_when_none_is_given(run_policy: RunPolicy) -> None:
     unnamed = {key: value for key, value in loki().items() if key != "name"}
     resources = {"prod-loki": unnamed, "explicit": loki()}
     assert len(run_policy(guardrails.unique_type_and_name, resources)) == 1
@@ -221,7 +239,9 @@ def test_resource_name_counts_as_the_name_when_none_is_given(run_policy):
 
 
 @pytest.mark.parametrize("policy", guardrails.RESOURCE_POLICIES, ids=lambda p: p.name)
-def test_other_resource_types_are_ignored(run_policy, current_stack, policy):
+def test_other_resource_types_are_ignored(
+    run_policy: RunPolicy, current_stack: SetStack, policy: ResourceValidationPolicy
+) -> None:
     current_stack("prod")
     props = {**loki(host="http://x"), "sources": ["*"] * 30, "name": "BAD NAME"}
     assert (
@@ -231,7 +251,9 @@ def test_other_resource_types_are_ignored(run_policy, current_stack, policy):
 
 
 @pytest.mark.parametrize("policy", guardrails.RESOURCE_POLICIES, ids=lambda p: p.name)
-def test_no_message_quotes_a_credential(run_policy, current_stack, policy):
+def test_no_message_quotes_a_credential(
+    run_policy: RunPolicy, current_stack: SetStack, policy: ResourceValidationPolicy
+) -> None:
     current_stack("prod")
     worst = {
         **cloudwatch(),
@@ -255,7 +277,9 @@ def test_no_message_quotes_a_credential(run_policy, current_stack, policy):
     assert not any(marker in message for message in found for marker in SECRET_MARKERS)
 
 
-def test_the_duplicate_reported_does_not_depend_on_the_order_of_resources(run_policy, urn_of):
+def test_the_duplicate_reported_does_not_depend_on_the_order_of_resources(
+    run_policy: RunPolicy, urn_of: Callable[..., str]
+) -> None:
     forward = run_policy(guardrails.unique_type_and_name, {"a-first": loki(), "b-second": loki()})
     backward = run_policy(guardrails.unique_type_and_name, {"b-second": loki(), "a-first": loki()})
     assert [urn for _, urn in forward] == [urn for _, urn in backward] == [urn_of("b-second")]

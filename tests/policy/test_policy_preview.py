@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from example_stacks import all_types_config, emulator_stack
 
+from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi.testing import Secret
 from sigsentry_pulumi.testing.policy import PolicyViolationError
 
@@ -28,7 +29,9 @@ def secret_values(settings: dict[str, Any]) -> list[str]:
     return [value.value for value in settings.values() if isinstance(value, Secret)]
 
 
-def test_all_types_example_passes_every_guardrail_under_the_default_config(emulator, tmp_path):
+def test_all_types_example_passes_every_guardrail_under_the_default_config(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
     settings = all_types_config()
     stack = emulator_stack(
         ALL_TYPES, "sigsentry-all-types", settings, emulator, tmp_path / "state.json", stack="prod"
@@ -59,7 +62,9 @@ EXPECTED_BAD = Counter(
 )
 
 
-def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(emulator, tmp_path):
+def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
     settings = bad_settings()
     stack = emulator_stack(
         BAD_PROGRAM,
@@ -74,7 +79,9 @@ def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(emulator, t
         stack.preview(policy_packs=[PACK], policy_config={"verify-enabled": {"stacks": ["prod"]}})
 
     violations = caught.value.violations
-    found = Counter((v.policy, v.enforcement_level, v.urn.rsplit("::", 1)[1]) for v in violations)
+    found = Counter(
+        (v.policy, v.enforcement_level, (v.urn or "").rsplit("::", 1)[-1]) for v in violations
+    )
     assert found == EXPECTED_BAD
     assert "preview failed: 5 mandatory policy violation(s)" in str(caught.value)
     shown = str(caught.value) + repr(violations) + "".join(str(v) for v in violations)
@@ -83,8 +90,8 @@ def test_bad_program_fires_each_guardrail_once_and_fails_the_preview(emulator, t
 
 
 def test_bad_program_passes_on_a_stack_that_does_not_require_verify_once_levels_are_lowered(
-    emulator, tmp_path
-):
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
     stack = emulator_stack(
         BAD_PROGRAM, "sigsentry-policy-bad", bad_settings(), emulator, tmp_path / "state.json"
     )

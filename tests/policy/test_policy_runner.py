@@ -19,6 +19,7 @@ from sigsentry_pulumi.testing.policy import (
     AnalyzedResource,
     PolicyConfigError,
     PolicyPackError,
+    PolicyViolation,
     PolicyViolationError,
     run_policy_packs,
 )
@@ -32,7 +33,7 @@ CREDENTIAL_VALUES = ("AKIA-SECRET-1", "wJalr-SECRET-2", "hunter2-SECRET-3", "PK-
 
 def log_source(
     name: str, type_: str, credentials: dict[str, str], sources: list[str], **extra: Any
-):
+) -> AnalyzedResource:
     props = {
         "type": type_,
         "name": name,
@@ -172,17 +173,17 @@ EXPECTED_BAD = {
 }
 
 
-def run(resources, **kwargs):
+def run(resources: list[AnalyzedResource], **kwargs: Any) -> list[PolicyViolation]:
     return run_policy_packs([PACK_DIR], resources, project=PROJECT, stack=STACK, **kwargs)
 
 
-def test_compliant_stack_has_no_violations_under_the_default_config():
+def test_compliant_stack_has_no_violations_under_the_default_config() -> None:
     assert run(good_stack()) == []
 
 
-def test_each_guardrail_fires_once_with_its_enforcement_level():
+def test_each_guardrail_fires_once_with_its_enforcement_level() -> None:
     violations = run(bad_stack(), config=BAD_STACK_CONFIG)
-    found = {(v.policy, v.enforcement_level, v.urn.rsplit("::", 1)[1]) for v in violations}
+    found = {(v.policy, v.enforcement_level, (v.urn or "").rsplit("::", 1)[-1]) for v in violations}
     assert found == EXPECTED_BAD
     assert Counter(v.policy for v in violations) == Counter(p for p, _, _ in EXPECTED_BAD)
     assert {v.pack for v in violations} == {"sigsentry-guardrails"}
@@ -191,21 +192,21 @@ def test_each_guardrail_fires_once_with_its_enforcement_level():
     assert len(error.violations) == 7
 
 
-def test_violation_message_is_the_description_then_the_policy_message():
+def test_violation_message_is_the_description_then_the_policy_message() -> None:
     [violation] = run([bad_stack()[0]])
     description, detail = violation.message.split("\n", 1)
     assert description == "Loki, Splunk and Elastic hosts must use https://."
     assert detail.startswith("log source 'insecure-loki' (type loki): credentials.host uses plain")
 
 
-def test_no_violation_or_repr_shows_a_credential():
+def test_no_violation_or_repr_shows_a_credential() -> None:
     resources = bad_stack()
     violations = run(resources, config=BAD_STACK_CONFIG)
     text = repr(violations) + str(PolicyViolationError(violations)) + repr(resources)
     assert not any(value in text for value in CREDENTIAL_VALUES)
 
 
-def test_config_changes_levels_and_values():
+def test_config_changes_levels_and_values() -> None:
     resources = bad_stack()
     config = {
         "all": "advisory",
@@ -236,19 +237,21 @@ def test_config_changes_levels_and_values():
         ({"https-hosts": "strict"}, "enforcementLevel 'strict' is not one of"),
     ],
 )
-def test_bad_config_is_rejected_naming_the_policy_and_field(config, expected):
+def test_bad_config_is_rejected_naming_the_policy_and_field(
+    config: dict[str, Any], expected: str
+) -> None:
     with pytest.raises(PolicyConfigError) as caught:
         run(good_stack(), config=config)
     assert expected in str(caught.value)
 
 
-def test_unknown_values_make_the_pack_skip_the_policy_with_an_advisory_note():
-    from pulumi.output import Unknown
+def test_unknown_values_make_the_pack_skip_the_policy_with_an_advisory_note() -> None:
+    from samples import unknown
 
     [resource] = bad_stack()[:1]
-    props = {**resource.properties, "credentials": {"host": Unknown()}}
-    unknown = AnalyzedResource(resource.urn, resource.type, resource.name, props)
-    [violation] = run([unknown], config={"name-pattern": "disabled"})
+    props = {**resource.properties, "credentials": {"host": unknown()}}
+    pending = AnalyzedResource(resource.urn, resource.type, resource.name, props)
+    [violation] = run([pending], config={"name-pattern": "disabled"})
     assert violation.enforcement_level == "advisory"
     assert (
         "can't run policy 'https-hosts'" in violation.message
@@ -273,7 +276,7 @@ PolicyPack("leaky", [ResourceValidationPolicy("leak", "Quotes a credential.", le
 """
 
 
-def test_a_pack_that_quotes_a_credential_is_redacted(tmp_path):
+def test_a_pack_that_quotes_a_credential_is_redacted(tmp_path: Path) -> None:
     pack = write_pack(tmp_path / "leaky", LEAKY_PACK)
     resource = good_stack()[2]  # loki, apiKey hunter2-SECRET-3
     [violation] = run_policy_packs([pack], [resource], project=PROJECT, stack=STACK)
@@ -281,12 +284,12 @@ def test_a_pack_that_quotes_a_credential_is_redacted(tmp_path):
     assert "hunter2" not in violation.message
 
 
-def test_a_folder_without_pulumipolicy_yaml_is_refused(tmp_path):
+def test_a_folder_without_pulumipolicy_yaml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PolicyPackError, match=r"has no PulumiPolicy\.yaml"):
         run_policy_packs([tmp_path], good_stack(), project=PROJECT, stack=STACK)
 
 
-def test_a_pack_that_crashes_at_start_reports_its_output(tmp_path):
+def test_a_pack_that_crashes_at_start_reports_its_output(tmp_path: Path) -> None:
     pack = write_pack(tmp_path / "broken", "raise SystemExit('policy pack exploded on import')\n")
     started = time.monotonic()
     with pytest.raises(PolicyPackError) as caught:
@@ -307,7 +310,7 @@ PolicyPack("venv-pack", [ResourceValidationPolicy("where", "Names its interprete
 """
 
 
-def test_a_pack_with_its_own_virtualenv_runs_on_that_interpreter(tmp_path):
+def test_a_pack_with_its_own_virtualenv_runs_on_that_interpreter(tmp_path: Path) -> None:
     pack = write_pack(tmp_path / "with-venv", VENV_PACK)
     (pack / "PulumiPolicy.yaml").write_text(
         "runtime:\n  name: python\n  options:\n    virtualenv: venv\nversion: 0.0.1\n"
@@ -333,7 +336,7 @@ PolicyPack("raising", [ResourceValidationPolicy("boom", "Always raises.", boom)]
 """
 
 
-def test_a_policy_that_raises_fails_the_run_without_leaking(tmp_path):
+def test_a_policy_that_raises_fails_the_run_without_leaking(tmp_path: Path) -> None:
     pack = write_pack(tmp_path / "raising", RAISING_PACK)
     with pytest.raises(PolicyPackError) as caught:
         run_policy_packs([pack], [good_stack()[2]], project=PROJECT, stack=STACK)
@@ -356,7 +359,7 @@ def processes_in(directory: Path) -> list[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_the_pack_process_is_gone_after_the_run(tmp_path):
+def test_the_pack_process_is_gone_after_the_run(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     shutil.copytree(PACK_DIR, pack, ignore=shutil.ignore_patterns("__pycache__"))
     run_policy_packs([pack], good_stack(), project=PROJECT, stack=STACK)
@@ -375,7 +378,7 @@ PolicyPack("slow", [ResourceValidationPolicy("slow", "Takes its time.", slow)])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc")
-def test_killing_the_caller_kills_the_pack(tmp_path):
+def test_killing_the_caller_kills_the_pack(tmp_path: Path) -> None:
     pack = write_pack(tmp_path / "slow", SLOW_PACK).resolve()
     caller = subprocess.Popen(
         [
@@ -405,7 +408,7 @@ def test_killing_the_caller_kills_the_pack(tmp_path):
             caller.kill()
 
 
-def test_a_violation_prints_on_one_line_with_level_pack_policy_and_resource():
+def test_a_violation_prints_on_one_line_with_level_pack_policy_and_resource() -> None:
     [violation] = run([bad_stack()[0]])
     line = str(violation)
     assert line.startswith("[mandatory]  sigsentry-guardrails  https-hosts (insecure-loki): ")

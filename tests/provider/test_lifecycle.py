@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from pulumi.output import Unknown
+from samples import unknown
 
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
@@ -285,7 +286,7 @@ def test_check_reports_every_problem_with_field_and_fix(plugin: ProviderPlugin) 
 
 
 def test_check_fills_defaults_and_skips_unknowns_in_preview(plugin: ProviderPlugin) -> None:
-    news = inputs("cloudwatch", credentials=Unknown(), sources=["/a", Unknown()])
+    news = inputs("cloudwatch", credentials=unknown(), sources=["/a", unknown()])
     checked = plugin.check(urn("preview"), {}, news)
     assert checked.failures == []
     assert (checked.inputs["isActive"], checked.inputs["verify"]) == (True, False)
@@ -295,10 +296,10 @@ def test_check_fills_defaults_and_skips_unknowns_in_preview(plugin: ProviderPlug
 @pytest.mark.parametrize(
     ("change", "replaces"),
     [
-        ({"name": Unknown()}, ()),
-        ({"credentials": {"accessKeyId": Unknown(), "secretAccessKey": "x"}}, ()),
-        ({"type": Unknown()}, ("type",)),
-        ({"projectId": Unknown()}, ("projectId",)),
+        ({"name": unknown()}, ()),
+        ({"credentials": {"accessKeyId": unknown(), "secretAccessKey": "x"}}, ()),
+        ({"type": unknown()}, ("type",)),
+        ({"projectId": unknown()}, ("projectId",)),
         ({"projectId": "prj_somewhere_else"}, ("projectId",)),
     ],
 )

@@ -6,14 +6,16 @@ policy keeps its default config. Credentials come from secret config, as in exam
 
 import pulumi
 
-from sigsentry_pulumi import LogSource
+from sigsentry_pulumi import CloudWatchCredentials, GcpLoggingCredentials, LogSource
 
 config = pulumi.Config()
-aws = {
+aws: CloudWatchCredentials = {
     "accessKeyId": config.require_secret("awsAccessKeyId"),
     "secretAccessKey": config.require_secret("awsSecretAccessKey"),
 }
-service_account = {"serviceAccountJson": config.require_secret("gcpServiceAccountJson")}
+service_account: GcpLoggingCredentials = {
+    "serviceAccountJson": config.require_secret("gcpServiceAccountJson")
+}
 
 # https-hosts: a Loki host over plain http.
 LogSource(

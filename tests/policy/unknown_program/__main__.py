@@ -6,10 +6,10 @@ Run on stack `prod` with `{"verify-enabled": {"stacks": ["prod"]}}`: the pack ca
 
 import pulumi
 
-from sigsentry_pulumi import LogSource
+from sigsentry_pulumi import CloudWatchCredentials, LogSource
 
 config = pulumi.Config()
-aws = {
+aws: CloudWatchCredentials = {
     "accessKeyId": config.require_secret("awsAccessKeyId"),
     "secretAccessKey": config.require_secret("awsSecretAccessKey"),
     "sessionToken": config.require_secret("awsSessionToken"),
