@@ -13,6 +13,8 @@ from packaging.utils import canonicalize_name
 
 from .wheelhouse import ROOT, Distributions, wheel_requirements
 
+pytestmark = pytest.mark.xdist_group("distribution")
+
 POLICY_NAMES = (
     "https_hosts",
     "cloudwatch_session_token",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("distribution")
 MYPY_TIMEOUT_SECONDS = 180
 
 GOOD_PROGRAM = """

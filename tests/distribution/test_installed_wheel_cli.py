@@ -23,7 +23,7 @@ from tools.pulumi_cli import PulumiEnvironment, find_cli
 
 from .wheelhouse import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("distribution")]
 
 DRIVER = Path(__file__).with_name("quickstart_driver.py")
 QUICKSTART = ROOT / "examples" / "quickstart"
