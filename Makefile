@@ -34,14 +34,15 @@ test: lint cli
 # ruff over the whole checkout; mypy (strict, pyproject's [tool.mypy]) over every Python folder:
 # the packages, tools, scripts, the policy pack and tests in one run, then in runs of their own
 # the folders whose module names would clash with those: benchmarks/ (imports `tests.cli.*`), the
-# example programs (each a `__main__`) and tests/engine/ (its own `conftest`, rooted at
-# tests/engine as its tests import it). mypy's cache (.mypy_cache) makes reruns fast.
+# example programs and the `pulumi new` template (each a `__main__`) and tests/engine/ (its own
+# `conftest`, rooted at tests/engine as its tests import it). mypy's cache makes reruns fast.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/mypy benchmarks
 	$(BIN)/mypy examples
+	$(BIN)/mypy templates
 	MYPYPATH=tests/engine $(BIN)/mypy tests/engine/*.py
 
 format: $(STAMP)
