@@ -15,6 +15,11 @@ from .wheelhouse import ROOT, Distributions, build_distributions, wheel_requirem
 INSTALL_TIMEOUT_SECONDS = 180
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist declares this marker; declared here too, so the tests also run without it.
+    config.addinivalue_line("markers", "xdist_group(name): run in one xdist worker with its group")
+
+
 @pytest.fixture(scope="session")
 def distributions(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
     return build_distributions(tmp_path_factory.mktemp("build"))

@@ -101,6 +101,12 @@ def test_installed_wheel_runs_quickstart_outside_the_checkout(
     assert Path(outputs["plugin_module"]) == installed_package / "__init__.py"
     assert Path(outputs["plugin_prefix"]) == installed_venv
     assert outputs["credentials"] == "[secret]"
+    state_files = [p for d in (pulumi.state, pulumi.home) for p in d.rglob("*") if p.is_file()]
+    assert state_files
+    for path in state_files:
+        text = path.read_text(errors="replace")
+        for secret in (emulator.api_key, access_key, secret_key):
+            assert secret not in text, f"a secret appears in plain text in {path.name}"
 
     with httpx.Client(
         base_url=emulator.url,
