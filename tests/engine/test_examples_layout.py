@@ -5,7 +5,6 @@ keys that match what each program reads."""
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,20 +30,6 @@ def test_example_is_a_python_project_using_the_checkouts_virtualenv(example: str
     assert venv == (ROOT / ".venv").resolve()
     assert (folder / "__main__.py").is_file()
     assert (folder / "README.md").is_file()
-
-
-@pytest.mark.parametrize("example", EXAMPLES)
-def test_requirements_install_this_package_from_the_example_folder(example: str) -> None:
-    folder = ROOT / "examples" / example
-    lines = [
-        line.strip()
-        for line in (folder / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    editable = [line.split(maxsplit=1)[1] for line in lines if line.startswith("-e ")]
-    assert len(editable) == 1
-    pyproject = tomllib.loads(((folder / editable[0]).resolve() / "pyproject.toml").read_text())
-    assert pyproject["project"]["name"] == "sigsentry-pulumi"
 
 
 def test_root_project_runs_the_quickstart_with_the_same_config_namespace() -> None:
