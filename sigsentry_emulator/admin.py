@@ -7,7 +7,7 @@ They are not part of the SigSentry API and stay out of `/openapi.json`.
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -18,9 +18,7 @@ from .backend import READ, WRITE, Backend
 from .envelopes import json_body, success
 from .errors import FieldIssue, Unauthorized, ValidationFailed
 from .faults import FaultSpec
-
-if TYPE_CHECKING:
-    from .app import EmulatorState
+from .state import EmulatorState
 
 
 class _KeyRequest(BaseModel):

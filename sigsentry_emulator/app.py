@@ -38,7 +38,6 @@ from .errors import (
     ServiceUnavailable,
     Unauthorized,
 )
-from .faults import FaultInjector
 from .models import (
     SOURCE_ID_PATTERN,
     CreatedEnvelope,
@@ -52,14 +51,13 @@ from .models import (
     UpdateLogSourceRequest,
     create_request_json_schemas,
 )
-from .requestlog import RequestLog
+from .state import EmulatorState as EmulatorState  # re-exported: `create_app` takes one
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-ConnectionDropper = Callable[[tuple[str, int]], bool]
 
 logger = logging.getLogger("sigsentry_emulator")
 
@@ -67,30 +65,6 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 _UNLOGGED_PREFIXES = ("/_admin", "/healthz")
 _SOURCE_PATH = "/v1/config/log-sources"
-
-
-class EmulatorState:
-    """What the app shares with the CLI and tests: the backend, faults, log, admin token."""
-
-    def __init__(
-        self,
-        backend: Backend,
-        *,
-        admin_token: str | None = None,
-        faults: FaultInjector | None = None,
-        request_log: RequestLog | None = None,
-    ) -> None:
-        self.backend = backend
-        self.admin_token = admin_token
-        self.faults = faults or FaultInjector()
-        self.request_log = request_log or RequestLog()
-        # the tenant admin-minted keys join when the request names none (the seeded one)
-        self.default_tenant: str | None = None
-        # set by the server runner: closes a client's connection without an answer
-        self.drop_connection: ConnectionDropper | None = None
-
-    def __repr__(self) -> str:
-        return f"EmulatorState(admin={'on' if self.admin_token else 'off'})"
 
 
 def create_app(state: EmulatorState) -> FastAPI:

@@ -25,7 +25,7 @@ Idempotency: `create_log_source` takes the caller's Idempotency-Key; the provide
 with `derive_idempotency_key` from the resource's identity in its stack and the request body,
 so a create repeated after a crash replays the first one instead of making a second source.
 
-By default every client of the process shares one `httpx.Client` (see `_runtime`); passing
+By default every client of the process shares one `httpx.Client` (see `_http`); passing
 `transport=` (an `httpx.MockTransport` in tests) or `http_client=` gives the client its own.
 """
 
@@ -42,12 +42,12 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
-from . import _runtime
 from ._config import ClientSettings, normalize_api_url, resolve_settings
 from ._constants import (
     CONFIG_API_KEY,
@@ -65,9 +65,10 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
-    SigSentryError,
+    UnexpectedResponseError,
     error_for_status,
 )
+from ._http import USER_AGENT, check_header_value, shared_http_client
 from ._models import LogSourcePage, LogSourceRecord, VerificationResult
 from ._retry import (
     DEFAULT_RETRY_BUDGET,
@@ -94,18 +95,27 @@ IDEMPOTENCY_WINDOW_HOURS = 24
 """How long SigSentry remembers an Idempotency-Key (the API contract)."""
 _IDEMPOTENCY_PREFIX = "sigsentry-pulumi-v1-"
 _WHOLE_WORD_BELOW = 8  # secrets shorter than this are redacted only as whole words
-# Printable ASCII and tab: what an HTTP header value may hold (no CR, LF, NUL, no non-ASCII).
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _API_ROUTE = re.compile(r"/v1/config/log-sources(/[^/]+(/test)?)?")
 
 
-class UnexpectedResponseError(SigSentryError):
-    """A success response whose body is not what the API contract describes."""
-
-
-UnexpectedResponseError.__module__ = "sigsentry_pulumi"
-
 Notify = Callable[[str], None]
+
+
+@dataclass
+class _Call:
+    """One API call across its attempts: the request, and what its retries have used up."""
+
+    method: str
+    path: str
+    json: object
+    params: Mapping[str, str | int] | None
+    headers: dict[str, str]
+    retryable: bool
+    target: str
+    attempts: int
+    attempt: int = 1  # the attempt about to be made (or just made), counting from 1
+    rate_limit_waits: int = 0
+    waited: float = 0.0
 
 
 def print_progress(line: str) -> None:
@@ -341,79 +351,104 @@ class SigSentryClient:
         idempotency_key: str | None = None,
         secrets: Iterable[object] = (),
     ) -> httpx.Response:
-        http = self._own_http or _runtime.shared_http_client()
-        headers = self._headers(project_id, idempotency_key)
-        retryable = may_retry(method, has_idempotency_key=idempotency_key is not None)
-        secret_values = [self._api_key, *(s for s in secrets if isinstance(s, str) and s)]
-        target = _target(method, path)
-        if isinstance(json, Mapping) and isinstance(json.get("name"), str) and method == "POST":
-            target += f" (name {json['name']!r})"  # a create has no id yet: name what it makes
-        attempts = self.max_retries + 1
-        attempt = 1  # the attempt about to be made, counting from 1
-        rate_limit_waits = 0
-        waited = 0.0
+        """Make the request, retrying as `_retry` allows; an error answer becomes an exception.
+
+        The loop ends: each pass returns, raises, or uses up one of the `max_retries + 1`
+        attempts or one of the `MAX_RATE_LIMIT_WAITS` rate-limit waits.
+        """
+        call = _Call(
+            method=method,
+            path=path,
+            json=json,
+            params=params,
+            headers=self._headers(project_id, idempotency_key),
+            retryable=may_retry(method, has_idempotency_key=idempotency_key is not None),
+            target=_target(method, path, json),
+            attempts=self.max_retries + 1,
+        )
         while True:
-            self._gate.wait()
             try:
-                response = http.request(
-                    method,
-                    self.base_url + path,
-                    headers=headers,
-                    json=json,
-                    params=params,
-                    timeout=self.timeout,
-                )
+                response = self._attempt(call)
             except httpx.TransportError as error:
-                what = _transport_failure(error)
-                if retryable and attempt < attempts and is_retryable_error(error):
-                    delay = retry_delay(attempt - 1, random=self._jitter)
-                    if waited + delay <= self.retry_budget:
-                        self._announce(
-                            f"SigSentry did not answer {target} ({what}); retrying in "
-                            f"{delay:.1f} s (attempt {attempt + 1} of {attempts})"
-                        )
-                        self._sleep(delay)
-                        waited += delay
-                        attempt += 1
-                        continue
-                raise _connection_error(error, method, path, attempt, self.timeout) from None
-            log.debug(
-                "SigSentry %s %s -> %d (request id %s)",
-                method,
-                path,
-                response.status_code,
-                response.headers.get("X-Request-Id"),
-            )
+                if self._back_off(call, error):
+                    continue
+                raise _connection_error(error, method, path, call.attempt, self.timeout) from None
             if response.is_success:
                 return response
-            status = response.status_code
-            if retryable and is_retryable_status(status):
-                delay = retry_delay(
-                    attempt - 1, response.headers.get("Retry-After"), random=self._jitter
-                )
-                waits_left = self.max_retries > 0 and rate_limit_waits < MAX_RATE_LIMIT_WAITS
-                if status == 429 and waits_left:
-                    if waited + delay <= self.retry_budget:
-                        # A refused request: wait as told, on the gate every thread shares; the
-                        # attempt is not used up.
-                        rate_limit_waits += 1
-                        self._announce(
-                            f"SigSentry answered 429 (rate limited) to {target}; waiting "
-                            f"{delay:.1f} s before retrying (attempt {attempt} of {attempts})"
-                        )
-                        self._gate.pause_for(delay)
-                        waited += delay
-                        continue
-                elif status != 429 and attempt < attempts and waited + delay <= self.retry_budget:
-                    self._announce(
-                        f"SigSentry answered {status} to {target}; retrying in {delay:.1f} s "
-                        f"(attempt {attempt + 1} of {attempts})"
-                    )
-                    self._sleep(delay)
-                    waited += delay
-                    attempt += 1
-                    continue
-            raise _status_error(response, secret_values)
+            if not self._back_off(call, response):
+                secret_values = [self._api_key, *(s for s in secrets if isinstance(s, str) and s)]
+                raise _status_error(response, secret_values)
+
+    def _attempt(self, call: _Call) -> httpx.Response:
+        """One request, once no rate-limit pause holds this client back."""
+        self._gate.wait()
+        http = self._own_http or shared_http_client()
+        response = http.request(
+            call.method,
+            self.base_url + call.path,
+            headers=call.headers,
+            json=call.json,
+            params=call.params,
+            timeout=self.timeout,
+        )
+        log.debug(
+            "SigSentry %s %s -> %d (request id %s)",
+            call.method,
+            call.path,
+            response.status_code,
+            response.headers.get("X-Request-Id"),
+        )
+        return response
+
+    def _back_off(self, call: _Call, outcome: httpx.Response | httpx.TransportError) -> bool:
+        """Announce and wait before the next attempt; False when the call must fail instead.
+
+        A refused connection, a timeout or a retryable status uses up an attempt and sleeps; a
+        429 is waited out on the gate every thread of this client shares, without using one.
+        Every wait counts against `retry_budget`.
+        """
+        if not call.retryable:
+            return False
+        if isinstance(outcome, httpx.TransportError):
+            if call.attempt >= call.attempts or not is_retryable_error(outcome):
+                return False
+            delay = retry_delay(call.attempt - 1, random=self._jitter)
+            why = f"SigSentry did not answer {call.target} ({_transport_failure(outcome)})"
+        else:
+            status = outcome.status_code
+            if not is_retryable_status(status):
+                return False
+            retry_after = outcome.headers.get("Retry-After")
+            delay = retry_delay(call.attempt - 1, retry_after, random=self._jitter)
+            if status == 429:
+                return self._wait_out_rate_limit(call, delay)
+            if call.attempt >= call.attempts:
+                return False
+            why = f"SigSentry answered {status} to {call.target}"
+        if call.waited + delay > self.retry_budget:
+            return False
+        self._announce(
+            f"{why}; retrying in {delay:.1f} s (attempt {call.attempt + 1} of {call.attempts})"
+        )
+        self._sleep(delay)
+        call.waited += delay
+        call.attempt += 1
+        return True
+
+    def _wait_out_rate_limit(self, call: _Call, delay: float) -> bool:
+        """Pause every thread of this client for a 429; the attempt is not used up."""
+        if self.max_retries == 0 or call.rate_limit_waits >= MAX_RATE_LIMIT_WAITS:
+            return False
+        if call.waited + delay > self.retry_budget:
+            return False
+        call.rate_limit_waits += 1
+        self._announce(
+            f"SigSentry answered 429 (rate limited) to {call.target}; waiting {delay:.1f} s "
+            f"before retrying (attempt {call.attempt} of {call.attempts})"
+        )
+        self._gate.pause_for(delay)
+        call.waited += delay
+        return True
 
     def _announce(self, line: str) -> None:
         try:
@@ -425,7 +460,7 @@ class SigSentryClient:
         headers = {
             "Authorization": f"Bearer {self._api_key}",
             "Accept": "application/json",
-            "User-Agent": _runtime.USER_AGENT,
+            "User-Agent": USER_AGENT,
             "X-Request-Id": f"req_{uuid.uuid4().hex}",
         }
         project = project_id or self.project_id
@@ -444,19 +479,6 @@ def _settings_from_env(api_key: str | None) -> ClientSettings:
             f"No SigSentry API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
         )
     return resolve_settings(lambda name: key if name == CONFIG_API_KEY else None)
-
-
-def check_header_value(value: str, setting: str) -> None:
-    """Refuse a value that cannot be sent in an HTTP header, without echoing it.
-
-    httpx would refuse it too, but its message shows the whole header in escaped form, which
-    exact-string redaction cannot find. `setting` names where the value came from.
-    """
-    if not _HEADER_VALUE.fullmatch(value):
-        raise ConfigurationError(
-            f"{setting} holds a character an HTTP header cannot carry (a line break, NUL or "
-            "other control character, or a non-ASCII letter); set it again without it"
-        )
 
 
 def create_body(
@@ -508,10 +530,16 @@ def _log_progress(line: str) -> None:
     log.info("%s", line)
 
 
-def _target(method: str, path: str) -> str:
-    """`PUT ls_123` or `GET log-sources`: what a progress line says a request was about."""
+def _target(method: str, path: str, json: object = None) -> str:
+    """`PUT ls_123` or `GET log-sources`: what a progress line says a request was about.
+
+    A create has no id yet: its line names the source it makes, `POST log-sources (name 'x')`.
+    """
     rest = path.removeprefix(LOG_SOURCES_PATH)
-    return f"{method} {rest.lstrip('/') or 'log-sources'}" if rest != path else f"{method} {path}"
+    target = f"{method} {rest.lstrip('/') or 'log-sources'}" if rest != path else f"{method} {path}"
+    if method == "POST" and isinstance(json, Mapping) and isinstance(json.get("name"), str):
+        target += f" (name {json['name']!r})"
+    return target
 
 
 def _transport_failure(error: httpx.TransportError) -> str:

@@ -14,8 +14,10 @@ SigSentryError                      anything this package raises on purpose
  │    ├── ConflictError             409 IDEMPOTENCY_CONFLICT
  │    ├── RateLimitError            429 RATE_LIMITED
  │    └── InternalServerError       500 and above
+ ├── UnexpectedResponseError        a success answer whose body breaks the API contract
  ├── VerificationFailedError        the test call answered `ok: false`
- └── LogSourceGoneError             an update met a source deleted outside Pulumi
+ ├── LogSourceGoneError             an update met a source deleted outside Pulumi
+ └── RollbackFailedError            a create failed, and deleting what it made failed too
 ```
 
 `error_for_status` is the one place that maps a status and error code to a class. Every
@@ -47,7 +49,9 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RollbackFailedError",
     "SigSentryError",
+    "UnexpectedResponseError",
     "VerificationFailedError",
     "error_for_status",
 ]
@@ -193,6 +197,10 @@ class InternalServerError(APIStatusError):
     hint = "SigSentry had a server fault even after retrying: retry later"
 
 
+class UnexpectedResponseError(SigSentryError):
+    """A success response whose body is not what the API contract describes."""
+
+
 class VerificationFailedError(SigSentryError):
     """The test call answered `ok: false`: SigSentry could not use the credentials."""
 
@@ -213,6 +221,23 @@ class LogSourceGoneError(SigSentryError):
         super().__init__(
             f"Log source {log_source_id} was deleted outside Pulumi. Run `pulumi refresh` "
             "to drop it from the stack, then `pulumi up` to create it again"
+        )
+
+
+class RollbackFailedError(SigSentryError):
+    """A create failed after the POST, and the source it made could not be deleted.
+
+    The message holds both failures (neither holds a secret) and the id to delete by hand; it
+    is raised `from None`, since chaining would print the cause twice.
+    """
+
+    def __init__(self, log_source_id: str, cause: BaseException, failure: BaseException) -> None:
+        self.log_source_id = log_source_id
+        self.cause = cause
+        self.failure = failure
+        super().__init__(
+            f"{cause}. The log source {log_source_id} created before that failure could not "
+            f"be deleted ({failure}); delete it in SigSentry before retrying"
         )
 
 

@@ -3,7 +3,8 @@
 One plugin process serves every LogSource of a deployment from up to four gRPC threads. They
 share, through this module:
 
-* one `httpx.Client`, created on first use (a new one after a fork);
+* one `httpx.Client`, created on first use (a new one after a fork), which lives in `_http`
+  below the client and is re-exported here;
 * the settings the provider's `configure` read, and one `SigSentryClient` per distinct
   settings (so a 429 pauses every thread using that key);
 * the single-flight list walk that lets a refresh of N sources cost about ceil(N/500) list
@@ -12,21 +13,15 @@ share, through this module:
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
-from typing import TYPE_CHECKING
 
-import httpx
-
+from ._client import SigSentryClient, print_progress
 from ._config import ClientSettings, ConfigGetter, resolve_settings
 from ._constants import CONFIG_API_KEY, CONFIG_PROJECT_ID, ENV_PROJECT_ID
 from ._errors import ConfigurationError
+from ._http import USER_AGENT, check_header_value, shared_http_client
 from ._listing import SharedListing
-from ._version import __version__
-
-if TYPE_CHECKING:
-    from ._client import SigSentryClient
 
 __all__ = [
     "USER_AGENT",
@@ -40,11 +35,7 @@ __all__ = [
     "shared_http_client",
 ]
 
-USER_AGENT = f"sigsentry-pulumi/{__version__}"
-
 _lock = threading.Lock()
-_http: httpx.Client | None = None
-_http_pid: int | None = None
 _provider_settings: ClientSettings | None = None
 _provider_error: ConfigurationError | None = None
 _provider_project: str | None = None
@@ -55,18 +46,6 @@ listing = SharedListing()
 """The shared list walk; writes made through the provider invalidate it."""
 
 
-def shared_http_client() -> httpx.Client:
-    """The process's one HTTP client (connection pool, TLS context), created on first use."""
-    global _http, _http_pid
-    with _lock:
-        if _http is None or _http_pid != os.getpid():
-            # a forked child must not share the parent's sockets
-            _http = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
-            _http_pid = os.getpid()
-            atexit.register(_http.close)  # close pooled sockets cleanly at interpreter exit
-        return _http
-
-
 def configure_provider(config: ConfigGetter) -> None:
     """Resolve and record the provider's settings from stack config (and the environment).
 
@@ -75,8 +54,6 @@ def configure_provider(config: ConfigGetter) -> None:
     project id that cannot go in an HTTP header is such an error; its message does not echo it.
     """
     global _provider_settings, _provider_error, _provider_project, _configured
-    from ._client import check_header_value
-
     try:
         settings: ClientSettings | None = resolve_settings(config)
         error: ConfigurationError | None = None
@@ -122,8 +99,6 @@ def client_for(settings: ClientSettings) -> SigSentryClient:
     Its retries and waits print one line each to stderr, which the Pulumi CLI shows the user
     (a dynamic provider has no engine connection to log through).
     """
-    from ._client import SigSentryClient, print_progress
-
     with _lock:
         client = _clients.get(settings)
         if client is None:
