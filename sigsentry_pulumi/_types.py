@@ -200,6 +200,16 @@ PROPERTIES: Final = (
         default="the `sigsentry:` settings",
         replaces=True,
     ),
+    Property(
+        "adopt_id",
+        "adoptId",
+        False,
+        "An existing source (`ls_...`) to manage instead of creating one: the create finds it "
+        "(refusing a missing one or one of another `type`) and updates it to match the program "
+        "with one PUT, credentials included; its id stays. Removing or keeping it afterwards "
+        "changes nothing; another id replaces the resource.",
+        default="none (create a new source)",
+    ),
 )
 
 
@@ -228,6 +238,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -241,6 +252,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -254,6 +266,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -267,6 +280,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -280,6 +294,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -293,6 +308,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     @overload
     def __init__(
@@ -306,6 +322,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None: ...
     def __init__(
         __self__,
@@ -318,6 +335,7 @@ class LogSourceArgs:
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
     ) -> None:
         pulumi.set(__self__, "type", type)
         pulumi.set(__self__, "credentials", credentials)
@@ -332,6 +350,8 @@ class LogSourceArgs:
             pulumi.set(__self__, "project_id", project_id)
         if account is not None:
             pulumi.set(__self__, "account", account)
+        if adopt_id is not None:
+            pulumi.set(__self__, "adopt_id", adopt_id)
 
     @property
     @pulumi.getter
@@ -412,3 +432,13 @@ class LogSourceArgs:
     @account.setter
     def account(self, value: Input[str] | None) -> None:
         pulumi.set(self, "account", value)
+
+    @property
+    @pulumi.getter(name="adoptId")
+    def adopt_id(self) -> Input[str] | None:
+        """An existing source (`ls_...`) to take over on create instead of making a new one."""
+        return pulumi.get(self, "adopt_id")  # type: ignore[no-any-return]
+
+    @adopt_id.setter
+    def adopt_id(self, value: Input[str] | None) -> None:
+        pulumi.set(self, "adopt_id", value)

@@ -32,6 +32,13 @@ What each operation does:
   and returns the same source (for SigSentry's 24-hour idempotency window). A replay of a
   source that no longer exists (destroy, then `up` with the same inputs) is detected by
   looking the id up, and the create is made again under the next key generation.
+* `create` with `adoptId` (`LogSource(adopt_id="ls_...")`): no POST. The source is looked up
+  in the shared list walk; a missing one or one of another `type` fails the create, naming the
+  id and the fix. Otherwise one PUT makes it match the program (name, sources, isActive and
+  the credentials, which are write-only and so always sent), then the test call when `verify`
+  is true; the id is the adopted one. `check` refuses two resources of one deployment adopting
+  the same id, so the preview fails before any write. In `diff`, an `adoptId` equal to the
+  resource's id, or none, is no change; another id replaces the resource.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
   `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
 * `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
@@ -42,7 +49,7 @@ What each operation does:
 
 Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
 those a Read with no properties and fails with KeyError '__provider' before this code runs;
-use `LogSource.get` to read an existing source.
+use `LogSource(adopt_id=...)` to manage an existing source, `LogSource.get` to read one.
 """
 
 from __future__ import annotations
@@ -70,6 +77,11 @@ from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
 __all__ = ["LogSourceProvider"]
 
 IDENTITY_KEY: Final = "resourceIdentity"
+ADOPT_KEY: Final = "adoptId"
+"""The input naming an existing source to adopt on create instead of a POST (see `create`)."""
+ADOPT_PREFIX: Final = "ls_"
+_adopters: dict[str, str] = {}
+"""adopt id -> the resource identity claiming it, in this deployment (one plugin process)."""
 """The input naming the resource in its stack, which keys its creates (see `create`)."""
 MAX_CREATE_GENERATIONS: Final = 20
 """Replays of deleted sources one create steps over before it gives up."""
@@ -92,8 +104,12 @@ class LogSourceProvider(ResourceProvider):
             inputs.setdefault(key, default)
         # `resourceIdentity` is registered by LogSource itself (see `create`), not by the user.
         # `account` names the settings to use (`_accounts`); it is checked here, not by the API.
-        given = {k: v for k, v in inputs.items() if k not in (IDENTITY_KEY, ACCOUNT_KEY)}
+        own = (IDENTITY_KEY, ACCOUNT_KEY, ADOPT_KEY)
+        given = {k: v for k, v in inputs.items() if k not in own}
         failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(given)]
+        adopt_problem = _adopt_problem(inputs.get(ADOPT_KEY), inputs.get(IDENTITY_KEY))
+        if adopt_problem is not None:
+            failures.append(CheckFailure(ADOPT_KEY, adopt_problem))
         account_problem = _accounts.validate_name(inputs.get(ACCOUNT_KEY))
         if account_problem is not None:
             failures.append(CheckFailure(ACCOUNT_KEY, account_problem))
@@ -106,17 +122,25 @@ class LogSourceProvider(ResourceProvider):
             failures.insert(0, CheckFailure("", settings_problem))
         return CheckResult(inputs, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in COMPARED_KEYS if _differs(_input(olds, key), _input(news, key))]
         configured = _accounts.project_id(news)
         if _project_differs(olds.get("projectId"), news.get("projectId"), configured):
             changed.append("projectId")
         replaces = [key for key in changed if key in REPLACE_KEYS]
+        adopt = news.get(ADOPT_KEY)
+        if adopt is not None and (is_unknown(adopt) or adopt != id_):
+            # Adopting another source: the managed one is let go (deleted), that one taken over.
+            # Removing adopt_id, or keeping the id this resource already has, changes nothing.
+            changed.append(ADOPT_KEY)
+            replaces.append(ADOPT_KEY)
         return DiffResult(changes=bool(changed), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = _accounts.client(props)
         project = props.get("projectId") or client.project_id
+        if isinstance(props.get(ADOPT_KEY), str):
+            return _adopt(client, props, project)
         record = _create_once(client, props, project)
         project = record.project_id or project
         try:
@@ -178,8 +202,9 @@ class LogSourceProvider(ResourceProvider):
             live["credentials"] = props["credentials"]  # the API never returns them
         if _accounts.account_of(props) is not None:
             live[ACCOUNT_KEY] = props[ACCOUNT_KEY]  # which settings found it, not an API field
-        if isinstance(props.get(IDENTITY_KEY), str):
-            live[IDENTITY_KEY] = props[IDENTITY_KEY]  # registered by LogSource: never drift
+        for own in (IDENTITY_KEY, ADOPT_KEY):
+            if isinstance(props.get(own), str):
+                live[own] = props[own]  # given by the program, not by the API: never drift
         project = record.project_id or project
         # The engine replaces the stored inputs with these and shows refresh drift as the
         # difference between old and new inputs. A project the program did not set must not
@@ -227,6 +252,67 @@ def _project_differs(old: Any, new: Any, configured: str | None) -> bool:
         # own project does, which the recorded projectId already is.
         return configured is not None and old is not None and configured != old
     return _differs(old, new)
+
+
+def _adopt_problem(adopt: Any, identity: Any) -> str | None:
+    """Why `adopt_id` cannot be used, before anything is sent; None when it can (or is unknown).
+
+    Two resources of one deployment adopting the same source are refused here, so a preview
+    fails before any write.
+    """
+    if adopt is None or is_unknown(adopt):
+        return None
+    if not isinstance(adopt, str) or not adopt.startswith(ADOPT_PREFIX) or adopt == ADOPT_PREFIX:
+        return f"adopt_id must be a log source id such as 'ls_...', not {str(adopt)[:40]!r}"
+    if not isinstance(identity, str):
+        return None
+    claimed = _adopters.setdefault(adopt, identity)
+    if claimed != identity:
+        other = claimed.rsplit("/", 1)[-1]
+        return (
+            f"log source {adopt} is already adopted by the resource {other!r} of this stack; "
+            f"one source can be managed by one resource only: remove adopt_id={adopt!r} from "
+            "one of them"
+        )
+    return None
+
+
+def _adopt(client: SigSentryClient, props: Mapping[str, Any], project: str | None) -> CreateResult:
+    """Take over an existing source: check it, make it match the program with one PUT.
+
+    The credentials are write-only, so they are always sent; `verify` runs the test call. A
+    failure leaves the source as it is (never deleted: it existed before Pulumi).
+    """
+    adopt = str(props[ADOPT_KEY])
+    where = f"project {project}" if project else "the API key's project"
+    record = _runtime.listing.find(client, adopt, project)
+    if record is None:
+        raise SigSentryError(
+            f"Cannot adopt log source {adopt}: it does not exist in {where}. Check the id "
+            "(`sigsentry-pulumi import` lists the sources), set project_id if it belongs to "
+            f"another project, or remove adopt_id={adopt!r} to create a new source"
+        )
+    if record.type != props["type"]:
+        raise SigSentryError(
+            f"Cannot adopt log source {adopt}: its type is {record.type!r}, the program declares "
+            f"{props['type']!r}. Declare type={record.type!r}, or remove adopt_id={adopt!r} to "
+            "create a new source (a type cannot be changed in place)"
+        )
+    project = record.project_id or project
+    try:
+        client.update_log_source(
+            adopt,
+            name=props["name"],
+            sources=props["sources"],
+            credentials=props["credentials"],
+            is_active=bool(_input(props, "isActive")),
+            project_id=project,
+        )
+    finally:
+        _runtime.listing.invalidate()
+    if _input(props, "verify"):
+        _verify(client, adopt, project, props["credentials"])
+    return CreateResult(adopt, _outputs(props, record, project))
 
 
 def _create_once(

@@ -45,6 +45,7 @@ _TO_STATE: Final = {
     "project_id": "projectId",
     "tenant_id": "tenantId",
     "created_at": "createdAt",
+    "adopt_id": "adoptId",
 }
 _TO_PYTHON: Final = {state: python for python, state in _TO_STATE.items()}
 
@@ -79,6 +80,8 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     """When SigSentry created the source (UTC, ISO 8601)."""
     account: Output[str | None]
     """The account whose settings manage the source (None: the `sigsentry:` settings)."""
+    adopt_id: Output[str | None]
+    """The existing source (`ls_...`) this resource took over on create, if any."""
 
     def __init_subclass__(
         cls, module: str = RESOURCE_MODULE, name: str = RESOURCE_NAME, **kwargs: Any
@@ -100,6 +103,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -115,6 +119,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -130,6 +135,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -145,6 +151,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -160,6 +167,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -175,6 +183,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -190,6 +199,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         verify: Input[bool] | None = None,
         project_id: Input[str] | None = None,
         account: Input[str] | None = None,
+        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -220,6 +230,11 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
                 whose settings manage this source (`tenantb` reads `tenantb:apiKey`,
                 `tenantb:apiUrl`, ...), so one stack can hold sources of several SigSentry
                 accounts; only the name is stored. Replaces the source when changed.
+            adopt_id: Optional. An existing source (`ls_...`) to manage instead of creating
+                one: the create finds it in the project, refuses a missing one or one of
+                another `type`, and updates it to match the program with one PUT (credentials
+                included); its id stays. Once adopted, removing or keeping `adopt_id` changes
+                nothing; another id replaces the resource (the managed source is deleted).
             opts: Pulumi resource options; `credentials` stays secret and `type` and
                 `project_id` keep replacing whatever they say.
         """
@@ -234,6 +249,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         inputs["name"] = resource_name if inputs["name"] is None else inputs["name"]
         inputs["credentials"] = Output.secret(inputs["credentials"])
         props = {**_props(**inputs), IDENTITY_KEY: _identity(resource_name, opts)}
+        _claim(inputs.get("adopt_id"), resource_name)
         self._register(resource_name, props, opts)
 
     @classmethod
@@ -244,14 +260,20 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         opts: ResourceOptions | None = None,
         *,
         account: Input[str] | None = None,
+        project_id: Input[str] | None = None,
     ) -> LogSource:
         """Read an existing log source by id (`ls_...`) into the program without managing it.
 
-        `account` names the settings to read it with, as for a new `LogSource`.
+        `account` names the settings to read it with, as for a new `LogSource`. `project_id`
+        names the project to look in (`prj_...`): needed when the API key is tenant-scoped and
+        neither `sigsentry:projectId` nor the account's `projectId` is set, or to read a source
+        of another project. `credentials` is never readable: SigSentry does not return them, so
+        the read resource's `credentials` output is empty. To manage the source instead, declare
+        a `LogSource` with `adopt_id`.
         """
         source = cls.__new__(cls)
         merged = ResourceOptions.merge(opts, ResourceOptions(id=id))
-        source._register(resource_name, _props(account=account), merged)
+        source._register(resource_name, _props(account=account, project_id=project_id), merged)
         return source
 
     def _register(
@@ -282,6 +304,7 @@ def _from_keywords(
     verify: Input[bool] | None = None,
     project_id: Input[str] | None = None,
     account: Input[str] | None = None,
+    adopt_id: Input[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "type": type,
@@ -292,6 +315,7 @@ def _from_keywords(
         "verify": verify,
         "project_id": project_id,
         "account": account,
+        "adopt_id": adopt_id,
     }
 
 
@@ -317,6 +341,7 @@ def _from_args(
         "verify": holder.verify,
         "project_id": holder.project_id,
         "account": holder.account,
+        "adopt_id": holder.adopt_id,
     }
     return inputs, opts
 
@@ -332,11 +357,35 @@ def _props(**inputs: Any) -> dict[str, Any]:
         "verify",
         "project_id",
         "account",
+        "adopt_id",
     )
     props: dict[str, Any] = dict.fromkeys(names)
     props.update(inputs)
     props.update(tenant_id=None, created_at=None)
     return props
+
+
+_claims: dict[str, str] = {}
+"""adopt id -> the resource adopting it, in the program run `_claims_run` names."""
+_claims_run: list[object] = []
+
+
+def _claim(adopt_id: object, resource_name: str) -> None:
+    """Refuse a second resource adopting the same source, while the program runs (so a preview
+    fails before any write). An id known only later is checked by the provider's `check`."""
+    if not isinstance(adopt_id, str):
+        return
+    run = pulumi.runtime.settings.SETTINGS.monitor  # a new one for every program run
+    if not _claims_run or _claims_run[0] is not run:
+        _claims.clear()
+        _claims_run[:] = [run]
+    other = _claims.setdefault(adopt_id, resource_name)
+    if other != resource_name:
+        raise ValueError(
+            f"log source {adopt_id} is already adopted by the resource {other!r} of this stack; "
+            f"one source can be managed by one resource only: remove adopt_id={adopt_id!r} from "
+            f"{resource_name!r} or from {other!r}"
+        )
 
 
 def _identity(resource_name: str, opts: ResourceOptions | None) -> Input[str]:
