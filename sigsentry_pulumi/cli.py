@@ -173,8 +173,9 @@ def generate_program(records: Sequence[LogSourceRecord]) -> tuple[str, list[tupl
         '"""',
         "",
         "import pulumi",
-        "",
-        f"from sigsentry_pulumi import {', '.join([*types, 'LogSource'])}",
+        "from sigsentry_pulumi import (",
+        *(f"    {name}," for name in sorted([*types, "LogSource"])),
+        ")",
         "",
         "config = pulumi.Config()",
     ]
@@ -185,35 +186,43 @@ def generate_program(records: Sequence[LogSourceRecord]) -> tuple[str, list[tupl
         rule = CREDENTIAL_RULES.get(record.type)
         lines += ["", ""]
         if rule is None or record.type not in CREDENTIAL_CLASSES:
-            raise SigSentryError(f"log source {record.id} has an unknown type {record.type!r}")
+            raise SigSentryError(f"log source {record.id} has an unknown type {_q(record.type)}")
         lines.append(f"{var}_credentials = {CREDENTIAL_CLASSES[record.type]}(")
         for key in rule.required:
             config_key = f"{var}_{key}"
             secrets.append((config_key, True))
-            lines.append(f"    {key}=config.require_secret({config_key!r}),")
+            lines.append(f"    {key}=config.require_secret({_q(config_key)}),")
         lines.append(")")
         for key in rule.optional:
             config_key = f"{var}_{key}"
             secrets.append((config_key, False))
             lines += [
-                f"{var}_{_snake(key)} = config.get_secret({config_key!r})",
+                f"{var}_{_snake(key)} = config.get_secret({_q(config_key)})",
                 f"if {var}_{_snake(key)} is not None:",
-                f"    {var}_credentials[{key!r}] = {var}_{_snake(key)}",
+                f"    {var}_credentials[{_q(key)}] = {var}_{_snake(key)}",
             ]
         lines += [
             f"{var} = LogSource(",
-            f"    {resource!r},",
-            f"    adopt_id={record.id!r},",
-            f"    type={record.type!r},",
-            f"    name={record.name!r},",
+            f"    {_q(resource)},",
+            f"    adopt_id={_q(record.id)},",
+            f"    type={_q(record.type)},",
+            f"    name={_q(record.name)},",
             "    sources=[",
-            *(f"        {source!r}," for source in record.sources),
+            *(f"        {_q(source)}," for source in record.sources),
             "    ],",
-            f"    is_active={record.is_active!r},",
+            f"    is_active={_q(record.is_active)},",
             f"    credentials={var}_credentials,",
             ")",
         ]
     return "\n".join(lines) + "\n", secrets
+
+
+def _q(value: object) -> str:
+    """A Python literal in the style ruff format writes (double quotes)."""
+    text = repr(value)
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return text
 
 
 def _pulumi_yaml(name: str) -> str:
