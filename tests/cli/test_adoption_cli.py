@@ -206,3 +206,45 @@ def test_adopting_one_id_twice_in_a_stack_fails_at_preview(
     assert "is already adopted by the resource" in error_text(raised.value)
     assert {method for method, _ in writes(emulator, before)} <= {"PUT"}
     assert [s["id"] for s in list_sources(api)] == [source_id]
+
+
+def test_get_reads_a_source_of_a_tenant_scoped_key_in_the_named_project(
+    make_stack: Callable[..., Any], emulator: Any
+) -> None:
+    key = emulator.create_key(project_id=None)  # tenant-scoped: every request names a project
+    project = emulator.create_project()
+    with httpx.Client(
+        base_url=emulator.url,
+        headers={"Authorization": f"Bearer {key.api_key}", "X-Project-Id": project},
+        timeout=10,
+    ) as tenant:
+        response = tenant.post(
+            LOG_SOURCES,
+            json={
+                "type": "datadog",
+                "name": "elsewhere",
+                "credentials": {"apiKey": HAND_MADE, "appKey": HAND_MADE},
+                "sources": ["service:elsewhere"],
+            },
+        )
+        response.raise_for_status()
+        source_id = response.json()["data"]["id"]
+
+    def program() -> None:
+        import pulumi
+
+        from sigsentry_pulumi import LogSource
+
+        found = LogSource.get("found", source_id, project_id=project)
+        pulumi.export("name", found.name)
+        pulumi.export("project", found.project_id)
+        pulumi.export("credentials", found.credentials)
+
+    stack = make_stack(program, secrets={"sigsentry:apiKey": key.api_key})
+    before = len(emulator.requests())
+    up = stack.up()
+    assert writes(emulator, before) == []
+    assert up.outputs["name"].value == "elsewhere"
+    assert up.outputs["project"].value == project
+    assert "credentials" not in up.outputs  # never readable: SigSentry does not return them
+    assert_no_plaintext({"up": up.stdout}, key.api_key, HAND_MADE)
