@@ -177,54 +177,67 @@ def _sources(value: object) -> list[Problem]:
 
 
 def _credentials(value: object, source_type: str | None) -> list[Problem]:
+    """The credentials' shape, then each entry, then the type's keys, then value formats."""
     if is_unknown(value):
         return []
     rule = CREDENTIAL_RULES.get(source_type) if source_type else None
-    expected = f": set {', '.join(rule.required)}" if rule else ""
-    if value is None:
-        return [Problem("credentials", f"credentials are required{expected}")]
     if not isinstance(value, Mapping):
-        return [Problem("credentials", f"credentials must be a map of strings{expected}")]
-    problems = []
-    for key, item in value.items():
-        if not isinstance(key, str) or not _is_text(key):
-            problems.append(
-                Problem("credentials", "credential keys must be strings: rename the key")
-            )
-        elif _is_number(item):
-            # `orgId=1` reaches the provider as 1.0 (gRPC numbers are floats): say to quote it,
-            # without echoing the value, which may be a secret.
-            problems.append(
-                Problem(f"credentials.{key}", "must be a string, not a number: put it in quotes")
-            )
-        elif not is_unknown(item) and (not isinstance(item, str) or not item):
-            problems.append(
-                Problem(
-                    f"credentials.{key}",
-                    "must be a non-empty string: give it a value or drop the key",
-                )
-            )
-        elif isinstance(item, str) and not _is_text(item):
-            problems.append(Problem(f"credentials.{key}", _NOT_TEXT))
+        return [_credentials_not_a_map(value, rule)]
+    problems = [p for key, item in value.items() if (p := _credential_entry(key, item))]
     if rule is None or source_type is None:
         return problems  # the type's own problem is reported under `type`
     keys = {k for k in value if isinstance(k, str) and _is_text(k)}
-    for key in sorted(keys - set(rule.allowed)):
-        problems.append(
-            Problem(
-                f"credentials.{_short(key)}",
-                f"not a credential key of type {source_type}: use "
-                + ", ".join(rule.required)
-                + (f" (optional: {', '.join(rule.optional)})" if rule.optional else ""),
-            )
+    problems += _credential_keys(keys, source_type, rule)
+    return problems + _credential_formats(value, source_type)
+
+
+def _credentials_not_a_map(value: object, rule: CredentialRule | None) -> Problem:
+    expected = f": set {', '.join(rule.required)}" if rule else ""
+    if value is None:
+        return Problem("credentials", f"credentials are required{expected}")
+    return Problem("credentials", f"credentials must be a map of strings{expected}")
+
+
+def _credential_entry(key: object, item: object) -> Problem | None:
+    """What is wrong with one key and its value, said without echoing the value (a secret)."""
+    if not isinstance(key, str) or not _is_text(key):
+        return Problem("credentials", "credential keys must be strings: rename the key")
+    field = f"credentials.{key}"
+    if _is_number(item):
+        # `orgId=1` reaches the provider as 1.0 (gRPC numbers are floats): say to quote it.
+        return Problem(field, "must be a string, not a number: put it in quotes")
+    if is_unknown(item):
+        return None
+    if not isinstance(item, str) or not item:
+        return Problem(field, "must be a non-empty string: give it a value or drop the key")
+    return None if _is_text(item) else Problem(field, _NOT_TEXT)
+
+
+def _credential_keys(keys: set[str], source_type: str, rule: CredentialRule) -> list[Problem]:
+    """Keys the type does not take, keys it requires that are missing, elastic's auth pair."""
+    allowed = ", ".join(rule.required) + (
+        f" (optional: {', '.join(rule.optional)})" if rule.optional else ""
+    )
+    problems = [
+        Problem(
+            f"credentials.{_short(key)}",
+            f"not a credential key of type {source_type}: use {allowed}",
         )
-    for key in rule.required:
-        if key not in keys:
-            problems.append(
-                Problem(f"credentials.{key}", f"required for type {source_type}: add it")
-            )
+        for key in sorted(keys - set(rule.allowed))
+    ]
+    problems += [
+        Problem(f"credentials.{key}", f"required for type {source_type}: add it")
+        for key in rule.required
+        if key not in keys
+    ]
     if source_type == "elastic":
         problems += _elastic_auth(keys)
+    return problems
+
+
+def _credential_formats(value: Mapping[Any, Any], source_type: str) -> list[Problem]:
+    """A `host` that is not an http(s) URL; a GCP service-account key that is not one."""
+    problems = []
     host = value.get("host")
     if isinstance(host, str) and host and not is_unknown(host) and not _is_http_url(host):
         problems.append(
