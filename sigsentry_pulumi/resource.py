@@ -268,7 +268,7 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         names the project to look in (`prj_...`): needed when the API key is tenant-scoped and
         neither `sigsentry:projectId` nor the account's `projectId` is set, or to read a source
         of another project. `credentials` is never readable: SigSentry does not return them, so
-        the read resource's `credentials` output is empty. To manage the source instead, declare
+        the read resource has no `credentials` output. To manage the source instead, declare
         a `LogSource` with `adopt_id`.
         """
         source = cls.__new__(cls)
