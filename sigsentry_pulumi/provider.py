@@ -44,6 +44,10 @@ What each operation does:
 * `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
   refresh of a program that never set `project_id` does not show it as drift.
+  With `verify` true (and credentials in state: not for `LogSource.get`), the read also runs
+  SigSentry's test call, at most `MAX_REFRESH_TESTS` at once per process; when it fails, the
+  read records empty credentials, so refresh shows `credentials` as drift and the next `up`
+  sends the program's credentials again and verifies them.
 * `delete`: one DELETE; a source already gone counts as deleted (a 404 for a path that is not
   an API route, a wrong `sigsentry:apiUrl`, is raised).
 
@@ -54,6 +58,7 @@ use `LogSource(adopt_id=...)` to manage an existing source, `LogSource.get` to r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -80,6 +85,9 @@ IDENTITY_KEY: Final = "resourceIdentity"
 ADOPT_KEY: Final = "adoptId"
 """The input naming an existing source to adopt on create instead of a POST (see `create`)."""
 ADOPT_PREFIX: Final = "ls_"
+MAX_REFRESH_TESTS: Final = 3
+"""Test calls one refresh runs at once (`verify=True` sources; see `read`)."""
+_refresh_tests = threading.BoundedSemaphore(MAX_REFRESH_TESTS)
 _adopters: dict[str, str] = {}
 """adopt id -> the resource identity claiming it, in this deployment (one plugin process)."""
 """The input naming the resource in its stack, which keys its creates (see `create`)."""
@@ -200,6 +208,10 @@ class LogSourceProvider(ResourceProvider):
         }
         if isinstance(props.get("credentials"), Mapping):
             live["credentials"] = props["credentials"]  # the API never returns them
+            if live["verify"] and not _still_valid(client, id_, record.project_id or project):
+                # The stored credentials stopped working behind Pulumi's back: record that
+                # they are not the program's any more, so the next `up` sends them again.
+                live["credentials"] = {}
         if _accounts.account_of(props) is not None:
             live[ACCOUNT_KEY] = props[ACCOUNT_KEY]  # which settings found it, not an API field
         for own in (IDENTITY_KEY, ADOPT_KEY):
@@ -252,6 +264,12 @@ def _project_differs(old: Any, new: Any, configured: str | None) -> bool:
         # own project does, which the recorded projectId already is.
         return configured is not None and old is not None and configured != old
     return _differs(old, new)
+
+
+def _still_valid(client: SigSentryClient, log_source_id: str, project: str | None) -> bool:
+    """Whether SigSentry's test call accepts the stored credentials (a refresh with verify)."""
+    with _refresh_tests:
+        return client.test_log_source(log_source_id, project_id=project).ok
 
 
 def _adopt_problem(adopt: Any, identity: Any) -> str | None:

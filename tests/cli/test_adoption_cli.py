@@ -248,3 +248,59 @@ def test_get_reads_a_source_of_a_tenant_scoped_key_in_the_named_project(
     assert up.outputs["project"].value == project
     assert "credentials" not in up.outputs  # never readable: SigSentry does not return them
     assert_no_plaintext({"up": up.stdout}, key.api_key, HAND_MADE)
+
+
+def count_test_calls(emulator: Any, since: int) -> int:
+    return sum(r["path"].endswith("/test") for r in emulator.requests()[since:])
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_refresh_with_verify_sees_credentials_broken_behind_pulumi_and_up_restores_them(
+    verify: bool,
+    make_stack: Callable[..., Any],
+    api: httpx.Client,
+    emulator: Any,
+    pulumi_env: PulumiEnvironment,
+) -> None:
+    stack = make_stack(adopting([None], verify=verify))
+    stack.up()
+    [source] = list_sources(api)
+    broken = {"apiKey": "invalid", "appKey": "invalid"}  # the emulator's test call rejects it
+    api.put(f"{LOG_SOURCES}/{source['id']}", json={"credentials": broken}).raise_for_status()
+
+    before = len(emulator.requests())
+    refresh = stack.refresh()
+    assert count_test_calls(emulator, before) == (1 if verify else 0)
+    assert writes(emulator, before) == (
+        [("POST", f"{LOG_SOURCES}/{source['id']}/test")] if verify else []
+    )
+    refreshed = op_counts(refresh.summary.resource_changes)
+    preview = stack.preview(diff=True)
+    if not verify:  # as before: credentials are not readable, so nothing shows
+        assert refreshed == {"same": 2}
+        assert op_counts(preview.change_summary) == {"same": 2}
+        return
+    assert refreshed == {"update": 1, "same": 1}
+    assert op_counts(preview.change_summary) == {"update": 1, "same": 1}
+    assert "credentials" in preview.stdout
+
+    before = len(emulator.requests())
+    up = stack.up()
+    assert changes(up) == {"update": 1, "same": 1}
+    assert writes(emulator, before) == [
+        ("PUT", f"{LOG_SOURCES}/{source['id']}"),
+        ("POST", f"{LOG_SOURCES}/{source['id']}/test"),
+    ]
+    before = len(emulator.requests())
+    assert op_counts(stack.refresh().summary.resource_changes) == {"same": 2}
+    assert count_test_calls(emulator, before) == 1  # the restored credentials pass the test
+    assert_no_plaintext(
+        {"refresh": refresh.stdout, "preview": preview.stdout, "up": up.stdout},
+        emulator.api_key,
+        CREDENTIAL_A,
+        CREDENTIAL_B,
+    )
+    assert all(
+        state["outputs"]["credentials"].get("4dabf18193072939515e22adb298388d") is not None
+        for state in log_source_states(pulumi_env, stack)
+    )

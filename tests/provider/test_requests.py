@@ -122,9 +122,9 @@ def test_the_configured_project_goes_in_every_request(
     provider = provider_for(emulator, **{"sigsentry:projectId": emulator.project_id})
     created = provider.create(checked(provider, inputs("splunk", verify=True)))
     assert created.outs is not None
-    provider.read(created.id, created.outs)
+    provider.read(created.id, created.outs)  # with verify: the list walk, then the test call
     provider.delete(created.id, created.outs)
-    assert [r.method for r in sent] == ["POST", "POST", "GET", "DELETE"]
+    assert [r.method for r in sent] == ["POST", "POST", "GET", "POST", "DELETE"]
     assert {r.headers.get("X-Project-Id") for r in sent} == {emulator.project_id}
 
 
