@@ -6,7 +6,7 @@ from sigsentry_pulumi import SigSentryClient      # in a script
 ```
 """
 
-from ._client import SigSentryClient, UnexpectedResponseError
+from ._client import SigSentryClient
 from ._config import ClientSettings
 from ._errors import (
     APIConnectionError,
@@ -22,7 +22,9 @@ from ._errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RollbackFailedError,
     SigSentryError,
+    UnexpectedResponseError,
     VerificationFailedError,
 )
 from ._models import LogSourcePage, LogSourceRecord, VerificationResult
@@ -68,6 +70,7 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RollbackFailedError",
     "SigSentryClient",
     "SigSentryError",
     "SplunkCredentials",

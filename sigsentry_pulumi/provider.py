@@ -76,7 +76,13 @@ from pulumi.dynamic import (
 from . import _accounts, _preflight, _runtime
 from ._accounts import ACCOUNT_KEY
 from ._client import SigSentryClient, create_body, redact
-from ._errors import LogSourceGoneError, NotFoundError, SigSentryError, VerificationFailedError
+from ._errors import (
+    LogSourceGoneError,
+    NotFoundError,
+    RollbackFailedError,
+    SigSentryError,
+    VerificationFailedError,
+)
 from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
 
 __all__ = ["LogSourceProvider"]
@@ -394,10 +400,7 @@ def _roll_back(
             raise
     except SigSentryError as error:
         # `from None`: the message already holds the cause; chaining would print it twice.
-        raise SigSentryError(
-            f"{cause}. The log source {log_source_id} created before that failure could not "
-            f"be deleted ({error}); delete it in SigSentry before retrying"
-        ) from None
+        raise RollbackFailedError(log_source_id, cause, error) from None
     finally:
         _runtime.listing.invalidate()
 
