@@ -135,6 +135,12 @@ class Property:
     default: str | None = None
     secret: bool = False
     replaces: bool = False
+    compared: bool = True
+    """Whether `diff` compares old and new values alike (`projectId` and `adoptId` have rules
+    of their own in the provider)."""
+    filled: bool | None = None
+    """The value `check` fills in when the program leaves it out, so diffs compare explicit
+    values (None: nothing is filled in)."""
 
 
 PROPERTIES: Final = (
@@ -173,6 +179,7 @@ PROPERTIES: Final = (
         False,
         "False creates or keeps the source paused: analyses skip it.",
         default="`True`",
+        filled=True,
     ),
     Property(
         "verify",
@@ -181,6 +188,7 @@ PROPERTIES: Final = (
         "True runs SigSentry's credential test after each create and update; a failed test "
         "fails the operation (a new source is deleted again).",
         default="`False`",
+        filled=False,
     ),
     Property(
         "project_id",
@@ -189,6 +197,7 @@ PROPERTIES: Final = (
         "The SigSentry project (`prj_...`) the source belongs to.",
         default="`sigsentry:projectId`, else the API key's project",
         replaces=True,
+        compared=False,
     ),
     Property(
         "account",
@@ -209,8 +218,16 @@ PROPERTIES: Final = (
         "with one PUT, credentials included; its id stays. Removing or keeping it afterwards "
         "changes nothing; another id replaces the resource.",
         default="none (create a new source)",
+        compared=False,
     ),
 )
+
+# What the resource, the provider and the policy pack take from the table, by state name.
+STATE_NAMES: Final = {p.python: p.state for p in PROPERTIES}
+SECRET_STATE: Final = tuple(p.state for p in PROPERTIES if p.secret)
+REPLACING_STATE: Final = tuple(p.state for p in PROPERTIES if p.replaces)
+COMPARED_STATE: Final = tuple(p.state for p in PROPERTIES if p.compared)
+FILLED_DEFAULTS: Final = {p.state: p.filled for p in PROPERTIES if p.filled is not None}
 
 
 @pulumi.input_type

@@ -84,6 +84,7 @@ from ._errors import (
     VerificationFailedError,
 )
 from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
+from ._types import COMPARED_STATE, FILLED_DEFAULTS, REPLACING_STATE
 
 __all__ = ["LogSourceProvider"]
 
@@ -99,9 +100,10 @@ _adopters: dict[str, str] = {}
 """The input naming the resource in its stack, which keys its creates (see `create`)."""
 MAX_CREATE_GENERATIONS: Final = 20
 """Replays of deleted sources one create steps over before it gives up."""
-REPLACE_KEYS: Final = ("type", "projectId", ACCOUNT_KEY)
-COMPARED_KEYS: Final = ("type", "name", "credentials", "sources", "isActive", "verify", ACCOUNT_KEY)
-DEFAULTS: Final[Mapping[str, bool]] = {"isActive": True, "verify": False}
+# From the property table (`_types.PROPERTIES`), by state name.
+REPLACE_KEYS: Final = REPLACING_STATE
+COMPARED_KEYS: Final = COMPARED_STATE
+DEFAULTS: Final[Mapping[str, bool]] = FILLED_DEFAULTS
 
 
 class LogSourceProvider(ResourceProvider):

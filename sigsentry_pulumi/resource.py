@@ -27,6 +27,9 @@ from pulumi.dynamic import Resource
 
 from ._constants import RESOURCE_MODULE, RESOURCE_NAME
 from ._types import (
+    REPLACING_STATE,
+    SECRET_STATE,
+    STATE_NAMES,
     CloudWatchCredentials,
     ComputedType,
     DatadogCredentials,
@@ -40,17 +43,16 @@ from .provider import IDENTITY_KEY, LogSourceProvider
 
 __all__ = ["LogSource"]
 
+# Inputs from the property table; the outputs SigSentry computes besides them.
 _TO_STATE: Final = {
-    "is_active": "isActive",
-    "project_id": "projectId",
+    **{python: state for python, state in STATE_NAMES.items() if python != state},
     "tenant_id": "tenantId",
     "created_at": "createdAt",
-    "adopt_id": "adoptId",
 }
 _TO_PYTHON: Final = {state: python for python, state in _TO_STATE.items()}
 
-SECRET_OUTPUTS: Final = ("credentials",)
-REPLACE_ON_CHANGES: Final = ("type", "projectId", "account")
+SECRET_OUTPUTS: Final = SECRET_STATE
+REPLACE_ON_CHANGES: Final = REPLACING_STATE
 
 
 class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
