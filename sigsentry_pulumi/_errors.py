@@ -10,7 +10,8 @@ SigSentryError                      anything this package raises on purpose
  │    ├── AuthenticationError       401 UNAUTHORIZED
  │    ├── PermissionDeniedError     403 FORBIDDEN
  │    │    └── QuotaExceededError   403 QUOTA_EXCEEDED
- │    ├── NotFoundError             404 NOT_FOUND
+ │    ├── NotFoundError             404 NOT_FOUND: the log source does not exist
+ │    ├── RouteNotFoundError        404 for a path that is not an API route: a wrong apiUrl
  │    ├── ConflictError             409 IDEMPOTENCY_CONFLICT
  │    ├── RateLimitError            429 RATE_LIMITED
  │    └── InternalServerError       500 and above
@@ -50,6 +51,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "RollbackFailedError",
+    "RouteNotFoundError",
     "SigSentryError",
     "UnexpectedResponseError",
     "VerificationFailedError",
@@ -158,31 +160,20 @@ class QuotaExceededError(PermissionDeniedError):
 
 
 class NotFoundError(APIStatusError):
-    """404. `route_missing` is True when the path is not an API route at all: a wrong URL."""
-
     hint = "The log source does not exist in this tenant and project"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: str,
-        request_id: str | None = None,
-        details: Sequence[Mapping[str, str]] = (),
-        route_missing: bool = False,
-    ) -> None:
-        self.route_missing = route_missing
-        super().__init__(message, status=status, code=code, request_id=request_id, details=details)
 
-    def _hint(self) -> str:
-        if self.route_missing:
-            return (
-                "The URL is not a SigSentry API route: check `sigsentry:apiUrl` (or "
-                "SIGSENTRY_API_URL), which names the server root such as "
-                "https://api.sigsentry.com, without /v1"
-            )
-        return self.hint
+class RouteNotFoundError(APIStatusError):
+    """404 for a path that is not an API route at all: `sigsentry:apiUrl` is wrong.
+
+    Not a `NotFoundError`, so code that treats a missing log source as gone (a delete, an
+    update) never mistakes a wrong URL for it.
+    """
+
+    hint = (
+        "The URL is not a SigSentry API route: check `sigsentry:apiUrl` (or SIGSENTRY_API_URL), "
+        "which names the server root such as https://api.sigsentry.com, without /v1"
+    )
 
 
 class ConflictError(APIStatusError):
@@ -269,15 +260,9 @@ def error_for_status(
     check `sigsentry:apiUrl` instead of that the log source does not exist.
     """
     if status == 404 and route_missing:
-        return NotFoundError(
-            message,
-            status=status,
-            code=code,
-            request_id=request_id,
-            details=details,
-            route_missing=True,
-        )
-    cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
+        cls: type[APIStatusError] | None = RouteNotFoundError
+    else:
+        cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
     return cls(message, status=status, code=code, request_id=request_id, details=details)

@@ -80,6 +80,7 @@ from ._errors import (
     LogSourceGoneError,
     NotFoundError,
     RollbackFailedError,
+    RouteNotFoundError,
     SigSentryError,
     VerificationFailedError,
 )
@@ -89,6 +90,7 @@ from ._types import COMPARED_STATE, FILLED_DEFAULTS, REPLACING_STATE
 __all__ = ["LogSourceProvider"]
 
 IDENTITY_KEY: Final = "resourceIdentity"
+"""The input naming the resource in its stack, which keys its creates (see `create`)."""
 ADOPT_KEY: Final = "adoptId"
 """The input naming an existing source to adopt on create instead of a POST (see `create`)."""
 ADOPT_PREFIX: Final = "ls_"
@@ -97,7 +99,6 @@ MAX_REFRESH_TESTS: Final = 3
 _refresh_tests = threading.BoundedSemaphore(MAX_REFRESH_TESTS)
 _adopters: dict[str, str] = {}
 """adopt id -> the resource identity claiming it, in this deployment (one plugin process)."""
-"""The input naming the resource in its stack, which keys its creates (see `create`)."""
 MAX_CREATE_GENERATIONS: Final = 20
 """Replays of deleted sources one create steps over before it gives up."""
 # From the property table (`_types.PROPERTIES`), by state name.
@@ -182,18 +183,14 @@ class LogSourceProvider(ResourceProvider):
         if changes:
             try:
                 client.update_log_source(id_, project_id=project, **changes)
-            except NotFoundError as error:
-                if error.route_missing:
-                    raise
+            except NotFoundError:
                 raise LogSourceGoneError(id_) from None
             finally:
                 _runtime.listing.invalidate()
         if _input(news, "verify"):
             try:
                 _verify(client, id_, project, news.get("credentials") or {})
-            except NotFoundError as error:
-                if error.route_missing:
-                    raise
+            except NotFoundError:
                 raise LogSourceGoneError(id_) from None
         outputs = _echo(news)
         for key in ("projectId", "tenantId", "createdAt"):
@@ -239,10 +236,8 @@ class LogSourceProvider(ResourceProvider):
         client = _accounts.client(props)
         try:
             client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
-        except NotFoundError as error:
-            if error.route_missing:
-                raise
-            # already gone: the goal of a delete
+        except NotFoundError:
+            pass  # already gone: the goal of a delete (a wrong URL is a RouteNotFoundError)
         finally:
             _runtime.listing.invalidate()
 
@@ -397,9 +392,10 @@ def _roll_back(
     """Delete the source a failed create made, so that the failure leaves nothing behind."""
     try:
         client.delete_log_source(log_source_id, project_id=project)
-    except NotFoundError as error:
-        if error.route_missing:
-            raise
+    except NotFoundError:
+        pass  # already gone
+    except RouteNotFoundError:
+        raise  # a wrong URL, not a failed clean-up: its own message says what to fix
     except SigSentryError as error:
         # `from None`: the message already holds the cause; chaining would print it twice.
         raise RollbackFailedError(log_source_id, cause, error) from None

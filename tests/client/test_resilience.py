@@ -16,6 +16,7 @@ from sigsentry_pulumi import (
     NotFoundError,
     QuotaExceededError,
     RateLimitError,
+    RouteNotFoundError,
     SigSentryClient,
 )
 from sigsentry_pulumi._client import derive_idempotency_key, redact
@@ -197,14 +198,14 @@ def test_a_404_outside_the_api_routes_says_to_check_the_api_url() -> None:
     client = SigSentryClient(
         API_KEY, base_url=BASE_URL + "/v1", transport=httpx.MockTransport(api), max_retries=0
     )
-    with pytest.raises(NotFoundError) as caught:
+    with pytest.raises(RouteNotFoundError) as caught:
         client.list_log_sources()
-    assert caught.value.route_missing
+    assert not isinstance(caught.value, NotFoundError)  # never taken for a missing source
     assert "check `sigsentry:apiUrl`" in str(caught.value)
     assert "does not exist" not in str(caught.value)
 
     gone = ScriptedAPI(error(404, "NOT_FOUND", "no log source ls_a"))
     with pytest.raises(NotFoundError) as missing:
         client_for(gone, FakeClock(), []).delete_log_source("ls_a")
-    assert not missing.value.route_missing
+    assert not isinstance(missing.value, RouteNotFoundError)
     assert "does not exist" in str(missing.value)
