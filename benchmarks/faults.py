@@ -45,7 +45,7 @@ from tests.cli.faults_support import (  # noqa: E402
     many_sources_program,
     orphans,
 )
-from tools.pulumi_cli import PulumiEnvironment, find_cli  # noqa: E402
+from tools.pulumi_cli import PulumiEnvironment, config_values, find_cli  # noqa: E402
 
 PROJECT = "sigsentry-faults"
 LOG_SOURCES = "/v1/config/log-sources"
@@ -111,17 +111,14 @@ class Bench:
         self.env = PulumiEnvironment(self.base / "pulumi", cli=find_cli())
 
     def configure(self, stack_name: str, count: int, extra: Mapping[str, str] = {}) -> Any:
-        from pulumi import automation as auto
-
         stack = stack_for_parent(self, stack_name, count)
-        values = {
-            "sigsentry:apiUrl": auto.ConfigValue(self.emulator.url),
-            "sigsentry:apiKey": auto.ConfigValue(self.emulator.api_key, secret=True),
-            f"{PROJECT}:secretA": auto.ConfigValue("bench-credential-a", secret=True),
-            f"{PROJECT}:secretB": auto.ConfigValue("bench-credential-b", secret=True),
+        plain = {"sigsentry:apiUrl": self.emulator.url, **extra}
+        secret = {
+            "sigsentry:apiKey": self.emulator.api_key,
+            "secretA": "bench-credential-a",
+            "secretB": "bench-credential-b",
         }
-        values.update({k: auto.ConfigValue(v) for k, v in extra.items()})
-        stack.set_all_config(values)
+        stack.set_all_config(config_values(PROJECT, plain, secret))
         return stack
 
     def driver(self, stack_name: str, count: int, command: str) -> subprocess.Popen[str]:
