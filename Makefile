@@ -17,7 +17,7 @@ BUILT_PULUMI := $(CURDIR)/.tools/bin/pulumi
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[emulator,testing,policy,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[emulator,policy,dev]'
 	touch $(STAMP)
 
 # Built once per machine; again only when the pin (go.mod, go.sum) or the launchers change.
@@ -33,9 +33,8 @@ test: lint cli
 
 # ruff over the whole checkout; mypy (strict, pyproject's [tool.mypy]) over every Python folder:
 # the packages, tools, scripts, the policy pack and tests in one run, then in runs of their own
-# the folders whose module names would clash with those: benchmarks/ (imports `tests.cli.*`), the
-# example programs and the `pulumi new` template (each a `__main__`) and tests/engine/ (its own
-# `conftest`, rooted at tests/engine as its tests import it). mypy's cache makes reruns fast.
+# the folders whose module names would clash with those: benchmarks/, the example programs and the
+# `pulumi new` template (each a `__main__`). mypy's cache makes reruns fast.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,7 +42,6 @@ lint: $(STAMP)
 	$(BIN)/mypy benchmarks
 	$(BIN)/mypy examples
 	$(BIN)/mypy templates
-	MYPYPATH=tests/engine $(BIN)/mypy tests/engine/*.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

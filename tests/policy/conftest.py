@@ -1,4 +1,4 @@
-"""Fixtures for the policy pack tests: the pack's policies importable, and a `run_policy` helper.
+"""Fixtures for the guardrail policy tests: a `run_policy` helper and the stack the pack sees.
 
 `run_policy` calls one policy's `validate` the way pulumi-policy's own tests do, with a `report`
 callback that collects the violations, so each policy is tested without a gRPC server.
@@ -6,9 +6,7 @@ callback that collects the violations, so each policy is tested without a gRPC s
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pulumi.runtime.settings
@@ -23,10 +21,6 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import unknown_checking_proxy
-
-PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
-if str(PACK_DIR) not in sys.path:
-    sys.path.insert(0, str(PACK_DIR))
 
 LOG_SOURCE_TYPE = "pulumi-python:dynamic/sigsentry:LogSource"
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import sigsentry_guardrails as guardrails
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+
+from sigsentry_pulumi import policies as guardrails
 
 # The conftest fixtures `run_policy` and `current_stack`.
 RunPolicy = Callable[..., list[tuple[str, str | None]]]

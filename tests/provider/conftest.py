@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from process_state import clean_process_state as clean_process_state
+from provider_plugin import ProviderPlugin
 
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
-from sigsentry_pulumi.testing import ProviderPlugin
 
 
 def emulator_config(emulator: EmulatorProcess, **extra: str) -> dict[str, str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from provider_plugin import ProviderCallError, ProviderPlugin
 from pulumi.output import Unknown
 from samples import unknown
 
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
-from sigsentry_pulumi.testing import ProviderCallError, ProviderPlugin
 
 from .cases import CREDENTIALS, PROVIDER, ROTATED, SOURCES, TYPES, inputs, secret_values, urn
 from .conftest import PluginFactory, emulator_config

@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from provider_plugin import ProviderPlugin
 
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
-from sigsentry_pulumi.testing import ProviderPlugin
 
 from .cases import CREDENTIALS, PROVIDER, urn
 

@@ -1,15 +1,16 @@
 """Drive one real ``python -m pulumi.dynamic`` provider plugin process over gRPC.
 
-This is what the Pulumi engine does with a Python dynamic provider: start the plugin in the
-program's folder, read its port from the first stdout line, call ``Configure`` first, then
-``Check`` / ``Diff`` / ``Create`` / ``Read`` / ``Update`` / ``Delete`` with values encoded by the
-SDK's own ``serialize_properties`` / ``deserialize_properties``. Plain Python goes in and comes out.
+For tests that need exact Check / Diff / Create / Read / Update / Delete calls and their answers;
+the real-CLI tests in tests/cli show what the engine itself sends. The driver does what the engine
+does with a Python dynamic provider: start the plugin in the program's folder, read its port from
+the first stdout line, call ``Configure`` first, then ``Check`` / ``Diff`` / ``Create`` / ``Read`` /
+``Update`` / ``Delete`` with values encoded by the SDK's own ``serialize_properties`` /
+``deserialize_properties``. Plain Python goes in and comes out.
 
 What the driver does for its caller, as the engine does:
 
-* strips every secret mark (:class:`~sigsentry_pulumi.testing.values.Secret` and the SDK's RPC
-  wrappers) before sending, since the plugin answers ``acceptSecrets=False`` and a wrapped
-  ``__provider`` would crash it;
+* strips every secret mark (the SDK's RPC wrappers) before sending, since the plugin answers
+  ``acceptSecrets=False`` and a wrapped ``__provider`` would crash it;
 * sends ``pulumi.output.Unknown`` values as the engine's unknown sentinel; the plugin decodes that
   sentinel back into ``pulumi.output.Unknown`` in ``Check`` and ``Diff`` and drops it (``None``) in
   ``Create`` / ``Update``;
@@ -30,6 +31,7 @@ thread that outlives the plugin (the main thread, typically).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -44,8 +46,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from ._process import PortProcess
-from .values import Secret, reveal, serialize
+from .process import PortProcess
 
 __all__ = [
     "CheckResponse",
@@ -205,9 +206,9 @@ class ProviderPlugin:
 
     # -- provider protocol ------------------------------------------------------------------
 
-    def configure(self, config: Mapping[str, str | Secret]) -> None:
+    def configure(self, config: Mapping[str, str]) -> None:
         """Send the stack config (namespaced keys, e.g. ``sigsentry:apiKey``); must come first."""
-        plain = {key: str(reveal(value)) for key, value in config.items()}
+        plain = {key: str(value) for key, value in config.items()}
         request = provider_pb2.ConfigureRequest(
             variables=plain,
             args=_encode(plain),
@@ -335,14 +336,40 @@ class ProviderPlugin:
 
 
 def _encode(properties: Mapping[str, Any]) -> struct_pb2.Struct:
-    return serialize(reveal(dict(properties)))
+    return _serialize(_reveal(dict(properties)))
 
 
 def _decode(struct: struct_pb2.Struct) -> dict[str, Any]:
     decoded = rpc.deserialize_properties(struct, keep_unknowns=True)
-    return dict(reveal(decoded))
+    return dict(_reveal(decoded))
 
 
 def _last_line(details: str) -> str:
     lines = [line.strip() for line in details.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def _reveal(value: Any) -> Any:
+    """``value`` with every SDK secret wrapper removed, recursively: what the plugin receives."""
+    if rpc.is_rpc_secret(value):
+        return _reveal(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, Mapping):
+        return {key: _reveal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reveal(item) for item in value]
+    return value
+
+
+def _serialize(properties: Mapping[str, Any]) -> struct_pb2.Struct:
+    """``properties`` through the SDK's ``serialize_properties``, on a private event loop.
+
+    ``serialize_properties`` is a coroutine; a private loop keeps it away from any running loop.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        struct: struct_pb2.Struct = loop.run_until_complete(
+            rpc.serialize_properties(dict(properties), {})
+        )
+    finally:
+        loop.close()
+    return struct
