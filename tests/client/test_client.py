@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from client.fakes import API_KEY, FakeClock, ScriptedAPI, envelope, error, make_client, page, record
 from sigsentry_pulumi import (
     APIConnectionError,
     APIStatusError,
@@ -29,8 +30,6 @@ from sigsentry_pulumi import (
 )
 from sigsentry_pulumi._constants import LOG_SOURCES_PATH
 from sigsentry_pulumi._retry import PauseGate, retry_delay
-
-from .fakes import API_KEY, FakeClock, ScriptedAPI, envelope, error, make_client, page, record
 
 CREDENTIALS = {"accessKeyId": "AKIA-CLIENT-TEST", "secretAccessKey": "wJalr-very-secret-value"}
 SECRETS = [API_KEY, *CREDENTIALS.values()]

@@ -8,11 +8,10 @@ from typing import Any, cast
 
 import pytest
 
+from client.fakes import record
 from sigsentry_pulumi import SigSentryClient
 from sigsentry_pulumi._listing import SharedListing
 from sigsentry_pulumi._models import LogSourceRecord
-
-from .fakes import record
 
 
 class CountingClient:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
-from samples import CREDENTIALS, ROTATED, SERVICE_ACCOUNT, SOURCES, TYPES
 
+from samples import CREDENTIALS, ROTATED, SERVICE_ACCOUNT, SOURCES, TYPES
 from sigsentry_pulumi._models import LogSourceRecord, Problem, validate_inputs
 from sigsentry_pulumi.provider import LogSourceProvider
 

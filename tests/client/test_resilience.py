@@ -9,6 +9,7 @@ import traceback
 import httpx
 import pytest
 
+from client.fakes import API_KEY, BASE_URL, FakeClock, ScriptedAPI, envelope, error, record
 from sigsentry_pulumi import (
     APIConnectionError,
     APITimeoutError,
@@ -21,8 +22,6 @@ from sigsentry_pulumi import (
 )
 from sigsentry_pulumi._client import derive_idempotency_key, redact
 from sigsentry_pulumi._errors import error_for_status
-
-from .fakes import API_KEY, BASE_URL, FakeClock, ScriptedAPI, envelope, error, record
 
 
 def client_for(

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from .wheelhouse import ROOT, Distributions, build_distributions, wheel_requirements, wheelhouse
+from distribution.wheelhouse import (
+    ROOT,
+    Distributions,
+    build_distributions,
+    wheel_requirements,
+    wheelhouse,
+)
 
 INSTALL_TIMEOUT_SECONDS = 180
 

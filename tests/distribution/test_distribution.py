@@ -11,7 +11,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .wheelhouse import ROOT, Distributions, wheel_requirements
+from distribution.wheelhouse import ROOT, Distributions, wheel_requirements
 
 pytestmark = pytest.mark.xdist_group("distribution")
 

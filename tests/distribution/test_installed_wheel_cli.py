@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from distribution.wheelhouse import ROOT
 from tools.pulumi_cli import PulumiEnvironment, find_cli
-
-from .wheelhouse import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("distribution")]
 

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from distribution.wheelhouse import ROOT
 from tools.pulumi_cli import PulumiEnvironment, config_values, find_cli
-
-from .wheelhouse import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,9 @@ import time
 
 import httpx
 
+from emulator.helpers import CLOUDWATCH
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, auth
 
 GETS = 100
 PAUSE_SECONDS = 0.01
@@ -54,7 +54,7 @@ def measure(client: httpx.Client) -> list[float]:
     latencies = []
     for _ in range(GETS):
         started = time.perf_counter()
-        client.get(SOURCES_PATH).raise_for_status()
+        client.get(LOG_SOURCES).raise_for_status()
         latencies.append(time.perf_counter() - started)
         time.sleep(PAUSE_SECONDS)
     return sorted(latencies)
@@ -89,7 +89,7 @@ def main() -> None:
         EmulatorProcess(rate_limit=0) as emulator,
         httpx.Client(base_url=emulator.url, headers=auth(emulator.api_key), timeout=30) as client,
     ):
-        client.post(SOURCES_PATH, json=CLOUDWATCH).raise_for_status()
+        client.post(LOG_SOURCES, json=CLOUDWATCH).raise_for_status()
         print(f"{'GET /v1/config/log-sources while':<36} {'median':>7} {'p90':>7} {'max':>7} ms")
         print(row("nothing else runs", measure(client)))
         for name, body in FLOODS.items():

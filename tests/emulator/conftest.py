@@ -1,4 +1,4 @@
-"""Fixtures of the emulator contract tests: HTTP clients bound to the per-test emulator."""
+"""Fixtures of the emulator contract tests (`api`, the authenticated client, is the root one)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH
+from raw_api import LOG_SOURCES
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, auth
-
-
-@pytest.fixture
-def api(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
-    """Authenticated with the seeded project-scoped read+write key."""
-    with httpx.Client(base_url=emulator.url, headers=auth(emulator.api_key), timeout=10) as client:
-        yield client
 
 
 @pytest.fixture
@@ -29,6 +22,6 @@ def anonymous(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
 @pytest.fixture
 def source_id(api: httpx.Client) -> str:
     """The id of a CloudWatch source just created with the seeded key."""
-    response = api.post(SOURCES_PATH, json=CLOUDWATCH)
+    response = api.post(LOG_SOURCES, json=CLOUDWATCH)
     assert response.status_code == 201
     return str(response.json()["data"]["id"])

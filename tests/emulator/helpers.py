@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-SOURCES_PATH = "/v1/config/log-sources"
-
 CLOUDWATCH: dict[str, Any] = {
     "type": "cloudwatch",
     "name": "prod-cloudwatch",
@@ -64,10 +62,6 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
         "sources": ["projects/acme-prod/logs/run.googleapis.com%2Fstdout"],
     },
 }
-
-
-def auth(api_key: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_key}", **extra}
 
 
 def credential_values(body: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH, VALID_BODIES
 from sigsentry_emulator.backend import (
     IDEMPOTENCY_TTL_SECONDS,
     Backend,
@@ -31,8 +32,6 @@ from sigsentry_emulator.seed import SeedConfig
 from sigsentry_emulator.simulation import simulate_test
 from sigsentry_emulator.store import Store
 from sigsentry_emulator.testing import ApiKeyInfo, EmulatorProcess
-
-from .helpers import CLOUDWATCH, VALID_BODIES
 
 KEY = "ss_secret_unit-test-key-0001"
 

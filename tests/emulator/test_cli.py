@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .helpers import CLOUDWATCH, SOURCES_PATH, auth
+from emulator.helpers import CLOUDWATCH
+from raw_api import LOG_SOURCES, auth
 
 COMMAND = [sys.executable, "-m", "sigsentry_emulator", "--host", "127.0.0.1"]
 
@@ -61,7 +62,7 @@ def test_demo_prints_a_working_key_and_project(
     assert key_line.startswith("demo API key: ss_secret_")
     assert project == "prj_demo"
 
-    created = httpx.post(f"{url}{SOURCES_PATH}", json=CLOUDWATCH, headers=auth(api_key))
+    created = httpx.post(f"{url}{LOG_SOURCES}", json=CLOUDWATCH, headers=auth(api_key))
 
     assert created.status_code == 201
     assert created.json()["data"]["projectId"] == project
@@ -150,16 +151,16 @@ def test_seed_file_creates_tenants_projects_and_keys(
         )
     _, url = launch(launched, "--port", "0", "--seed", str(seed), "--db", str(tmp_path / "s.db"))
 
-    created = httpx.post(f"{url}{SOURCES_PATH}", json=CLOUDWATCH, headers=auth(writer))
+    created = httpx.post(f"{url}{LOG_SOURCES}", json=CLOUDWATCH, headers=auth(writer))
     assert created.status_code == 201
     assert created.json()["data"]["tenantId"] == "tnt_acme"
     assert (
-        httpx.post(f"{url}{SOURCES_PATH}", json=CLOUDWATCH, headers=auth(reader)).status_code == 403
+        httpx.post(f"{url}{LOG_SOURCES}", json=CLOUDWATCH, headers=auth(reader)).status_code == 403
     )
     in_data = auth(tenant_wide, **{"X-Project-Id": "prj_data"})
-    assert httpx.get(f"{url}{SOURCES_PATH}", headers=in_data).json()["data"] == []
+    assert httpx.get(f"{url}{LOG_SOURCES}", headers=in_data).json()["data"] == []
     in_web = auth(tenant_wide, **{"X-Project-Id": "prj_web"})
-    assert len(httpx.get(f"{url}{SOURCES_PATH}", headers=in_web).json()["data"]) == 1
+    assert len(httpx.get(f"{url}{LOG_SOURCES}", headers=in_web).json()["data"]) == 1
 
 
 def test_a_bad_seed_file_is_a_clear_error_without_the_key(tmp_path: Path) -> None:
@@ -235,7 +236,7 @@ def test_console_script_serves_like_python_dash_m(
     api_key = process.stdout.readline().split(": ", 1)[1].strip()
 
     assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
-    created = httpx.post(f"{url}{SOURCES_PATH}", json=CLOUDWATCH, headers=auth(api_key))
+    created = httpx.post(f"{url}{LOG_SOURCES}", json=CLOUDWATCH, headers=auth(api_key))
     assert created.status_code == 201
     assert db.exists()
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH, VALID_BODIES, credential_values
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, VALID_BODIES, auth, credential_values
 
 ID_SHAPE = re.compile(r"^ls_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -28,14 +28,14 @@ RECORD_FIELDS = {
 
 
 def create(api: httpx.Client, body: dict[str, Any] = CLOUDWATCH) -> dict[str, Any]:
-    response = api.post(SOURCES_PATH, json=body)
+    response = api.post(LOG_SOURCES, json=body)
     assert response.status_code == 201, response.text
     record: dict[str, Any] = response.json()["data"]
     return record
 
 
 def listed(api: httpx.Client) -> list[dict[str, Any]]:
-    response = api.get(SOURCES_PATH, params={"limit": 500})
+    response = api.get(LOG_SOURCES, params={"limit": 500})
     assert response.status_code == 200, response.text
     records: list[dict[str, Any]] = response.json()["data"]
     return records
@@ -46,7 +46,7 @@ def test_create_returns_the_record_without_credentials(
     api: httpx.Client, emulator: EmulatorProcess, source_type: str
 ) -> None:
     body = VALID_BODIES[source_type]
-    response = api.post(SOURCES_PATH, json=body)
+    response = api.post(LOG_SOURCES, json=body)
 
     assert response.status_code == 201
     envelope = response.json()
@@ -71,7 +71,7 @@ def test_create_returns_the_record_without_credentials(
 def test_list_is_oldest_first_and_matches_created_records(api: httpx.Client) -> None:
     created = [create(api, {**CLOUDWATCH, "name": f"source-{i}"}) for i in range(3)]
 
-    response = api.get(SOURCES_PATH)
+    response = api.get(LOG_SOURCES)
 
     assert response.status_code == 200
     body = response.json()
@@ -85,7 +85,7 @@ def test_pagination_walks_every_source_once_with_opaque_cursors(api: httpx.Clien
     cursors: list[str] = []
     params: dict[str, Any] = {"limit": 3}
     while True:
-        page = api.get(SOURCES_PATH, params=params).json()
+        page = api.get(LOG_SOURCES, params=params).json()
         assert len(page["data"]) <= 3
         seen += [r["id"] for r in page["data"]]
         if page["nextCursor"] is None:
@@ -100,11 +100,11 @@ def test_pagination_walks_every_source_once_with_opaque_cursors(api: httpx.Clien
 
 def test_cursor_is_stable_when_earlier_sources_are_deleted(api: httpx.Client) -> None:
     ids = [create(api, {**CLOUDWATCH, "name": f"s{i}"})["id"] for i in range(4)]
-    first = api.get(SOURCES_PATH, params={"limit": 2}).json()
+    first = api.get(LOG_SOURCES, params={"limit": 2}).json()
     assert [r["id"] for r in first["data"]] == ids[:2]
 
-    assert api.delete(f"{SOURCES_PATH}/{ids[0]}").status_code == 200
-    rest = api.get(SOURCES_PATH, params={"limit": 2, "cursor": first["nextCursor"]}).json()
+    assert api.delete(f"{LOG_SOURCES}/{ids[0]}").status_code == 200
+    rest = api.get(LOG_SOURCES, params={"limit": 2, "cursor": first["nextCursor"]}).json()
 
     assert [r["id"] for r in rest["data"]] == ids[2:]
     assert rest["nextCursor"] is None
@@ -115,11 +115,11 @@ def test_list_limit_defaults_to_100(api: httpx.Client, emulator: EmulatorProcess
     for i in range(101):
         create(api, {**CLOUDWATCH, "name": f"s{i}"})
 
-    page = api.get(SOURCES_PATH).json()
+    page = api.get(LOG_SOURCES).json()
 
     assert len(page["data"]) == 100
     assert page["nextCursor"] is not None
-    last = api.get(SOURCES_PATH, params={"cursor": page["nextCursor"]}).json()
+    last = api.get(LOG_SOURCES, params={"cursor": page["nextCursor"]}).json()
     assert len(last["data"]) == 1 and last["nextCursor"] is None
 
 
@@ -130,7 +130,7 @@ def test_put_partial_update_changes_only_given_fields(api: httpx.Client) -> None
         "sources": ["/aws/lambda/checkout-api", "/aws/ecs/api-gateway"],
     }
 
-    response = api.put(f"{SOURCES_PATH}/{record['id']}", json=update)
+    response = api.put(f"{LOG_SOURCES}/{record['id']}", json=update)
 
     assert response.status_code == 200
     assert response.json() == {"success": True, "data": {"updated": True}}
@@ -143,15 +143,15 @@ def test_put_partial_update_changes_only_given_fields(api: httpx.Client) -> None
 
 def test_put_is_active_pauses_and_resumes(api: httpx.Client) -> None:
     record = create(api)
-    api.put(f"{SOURCES_PATH}/{record['id']}", json={"isActive": False})
+    api.put(f"{LOG_SOURCES}/{record['id']}", json={"isActive": False})
     assert listed(api)[0]["isActive"] is False
-    api.put(f"{SOURCES_PATH}/{record['id']}", json={"isActive": True})
+    api.put(f"{LOG_SOURCES}/{record['id']}", json={"isActive": True})
     assert listed(api)[0]["isActive"] is True
 
 
 def test_put_empty_body_is_a_valid_no_op(api: httpx.Client) -> None:
     record = create(api)
-    response = api.put(f"{SOURCES_PATH}/{record['id']}", json={})
+    response = api.put(f"{LOG_SOURCES}/{record['id']}", json={})
     assert response.status_code == 200
     [after] = listed(api)
     assert {k: after[k] for k in after if k != "updatedAt"} == {
@@ -163,10 +163,10 @@ def test_put_credentials_replaces_them_wholesale(api: httpx.Client) -> None:
     record = create(api)
     rotated = {"accessKeyId": "AKIAROTATED0000001", "secretAccessKey": "invalid"}
 
-    response = api.put(f"{SOURCES_PATH}/{record['id']}", json={"credentials": rotated})
+    response = api.put(f"{LOG_SOURCES}/{record['id']}", json={"credentials": rotated})
 
     assert response.status_code == 200
-    result = api.post(f"{SOURCES_PATH}/{record['id']}/test").json()["data"]
+    result = api.post(f"{LOG_SOURCES}/{record['id']}/test").json()["data"]
     assert result["ok"] is False  # the stored set is the new one: its secret is "invalid"
     assert "credentials.secretAccessKey" in result["message"]
 
@@ -174,12 +174,12 @@ def test_put_credentials_replaces_them_wholesale(api: httpx.Client) -> None:
 def test_delete_removes_the_source(api: httpx.Client) -> None:
     keep, gone = create(api), create(api)
 
-    response = api.delete(f"{SOURCES_PATH}/{gone['id']}")
+    response = api.delete(f"{LOG_SOURCES}/{gone['id']}")
 
     assert response.status_code == 200
     assert response.json() == {"success": True, "data": {"deleted": True}}
     assert [r["id"] for r in listed(api)] == [keep["id"]]
-    again = api.delete(f"{SOURCES_PATH}/{gone['id']}")
+    again = api.delete(f"{LOG_SOURCES}/{gone['id']}")
     assert again.status_code == 404
     assert again.json()["error"]["code"] == "NOT_FOUND"
 
@@ -189,8 +189,8 @@ def test_test_endpoint_previews_platform_shaped_lines(api: httpx.Client, source_
     body = VALID_BODIES[source_type]
     record = create(api, body)
 
-    first = api.post(f"{SOURCES_PATH}/{record['id']}/test")
-    second = api.post(f"{SOURCES_PATH}/{record['id']}/test")
+    first = api.post(f"{LOG_SOURCES}/{record['id']}/test")
+    second = api.post(f"{LOG_SOURCES}/{record['id']}/test")
 
     assert first.status_code == 200
     result = first.json()["data"]
@@ -219,7 +219,7 @@ def test_test_endpoint_reports_simulated_failures(
         api, {"type": source_type, "name": "x", "credentials": credentials, "sources": ["a"]}
     )
 
-    response = api.post(f"{SOURCES_PATH}/{record['id']}/test")
+    response = api.post(f"{LOG_SOURCES}/{record['id']}/test")
 
     assert response.status_code == 200
     result = response.json()["data"]
@@ -232,13 +232,13 @@ def test_test_endpoint_reports_simulated_failures(
 def test_every_response_echoes_the_request_id(api: httpx.Client) -> None:
     record = create(api)
     calls = [
-        ("GET", SOURCES_PATH, None),
-        ("POST", SOURCES_PATH, CLOUDWATCH),
-        ("PUT", f"{SOURCES_PATH}/{record['id']}", {"name": "n"}),
-        ("POST", f"{SOURCES_PATH}/{record['id']}/test", None),
-        ("DELETE", f"{SOURCES_PATH}/{record['id']}", None),
-        ("DELETE", f"{SOURCES_PATH}/{record['id']}", None),  # 404
-        ("PUT", f"{SOURCES_PATH}/ls_a1b2c3", {}),  # 400
+        ("GET", LOG_SOURCES, None),
+        ("POST", LOG_SOURCES, CLOUDWATCH),
+        ("PUT", f"{LOG_SOURCES}/{record['id']}", {"name": "n"}),
+        ("POST", f"{LOG_SOURCES}/{record['id']}/test", None),
+        ("DELETE", f"{LOG_SOURCES}/{record['id']}", None),
+        ("DELETE", f"{LOG_SOURCES}/{record['id']}", None),  # 404
+        ("PUT", f"{LOG_SOURCES}/ls_a1b2c3", {}),  # 400
     ]
     for method, path, body in calls:
         response = api.request(method, path, json=body, headers={"X-Request-Id": f"trace-{method}"})
@@ -246,8 +246,8 @@ def test_every_response_echoes_the_request_id(api: httpx.Client) -> None:
 
 
 def test_a_request_id_is_generated_when_absent(emulator: EmulatorProcess) -> None:
-    first = httpx.get(f"{emulator.url}{SOURCES_PATH}")  # 401, still gets one
-    second = httpx.get(f"{emulator.url}{SOURCES_PATH}", headers=auth(emulator.api_key))
+    first = httpx.get(f"{emulator.url}{LOG_SOURCES}")  # 401, still gets one
+    second = httpx.get(f"{emulator.url}{LOG_SOURCES}", headers=auth(emulator.api_key))
     assert first.headers["X-Request-Id"] and second.headers["X-Request-Id"]
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
 
@@ -262,13 +262,13 @@ def test_request_log_records_calls_without_bodies_or_keys(
     api: httpx.Client, emulator: EmulatorProcess
 ) -> None:
     record = create(api)
-    api.get(SOURCES_PATH, params={"limit": 5}, headers={"X-Request-Id": "look-for-me"})
+    api.get(LOG_SOURCES, params={"limit": 5}, headers={"X-Request-Id": "look-for-me"})
 
     log = emulator.requests()
 
     assert [(e["method"], e["path"], e["status"]) for e in log] == [
-        ("POST", SOURCES_PATH, 201),
-        ("GET", SOURCES_PATH, 200),
+        ("POST", LOG_SOURCES, 201),
+        ("GET", LOG_SOURCES, 200),
     ]
     assert log[1]["query"] == "limit=5"
     assert log[1]["requestId"] == "look-for-me"

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH, SERVICE_ACCOUNT, VALID_BODIES
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import CLOUDWATCH, SERVICE_ACCOUNT, SOURCES_PATH, VALID_BODIES, auth
 
 UNKNOWN_ID = f"ls_{uuid.UUID(int=1)}"
 
@@ -36,11 +36,11 @@ def with_credentials(source_type: str, credentials: dict[str, str]) -> dict[str,
 
 def all_calls(source_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
     return [
-        ("GET", SOURCES_PATH, None),
-        ("POST", SOURCES_PATH, CLOUDWATCH),
-        ("PUT", f"{SOURCES_PATH}/{source_id}", {"name": "x"}),
-        ("DELETE", f"{SOURCES_PATH}/{source_id}", None),
-        ("POST", f"{SOURCES_PATH}/{source_id}/test", None),
+        ("GET", LOG_SOURCES, None),
+        ("POST", LOG_SOURCES, CLOUDWATCH),
+        ("PUT", f"{LOG_SOURCES}/{source_id}", {"name": "x"}),
+        ("DELETE", f"{LOG_SOURCES}/{source_id}", None),
+        ("POST", f"{LOG_SOURCES}/{source_id}/test", None),
     ]
 
 
@@ -160,10 +160,10 @@ CREATE_CASES: list[tuple[str, Any, str]] = [
     ("body", "field"), [c[1:] for c in CREATE_CASES], ids=[c[0] for c in CREATE_CASES]
 )
 def test_create_validation_names_the_field(api: httpx.Client, body: Any, field: str) -> None:
-    error = error_of(api.post(SOURCES_PATH, json=body), 400, "VALIDATION_ERROR")
+    error = error_of(api.post(LOG_SOURCES, json=body), 400, "VALIDATION_ERROR")
     assert field in fields(error)
     assert all(d["issue"] for d in error["details"])
-    assert api.get(SOURCES_PATH).json()["data"] == []
+    assert api.get(LOG_SOURCES).json()["data"] == []
 
 
 ACCEPTED: list[tuple[str, dict[str, Any]]] = [
@@ -192,7 +192,7 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize("body", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
 def test_create_accepts_boundary_values(api: httpx.Client, body: dict[str, Any]) -> None:
-    response = api.post(SOURCES_PATH, json=body)
+    response = api.post(LOG_SOURCES, json=body)
     assert response.status_code == 201, response.text
 
 
@@ -200,7 +200,7 @@ def test_validation_errors_never_quote_credential_values(api: httpx.Client) -> N
     body = with_credentials(
         "datadog", {"apiKey": "very-secret-api-key", "appKey": "", "region": "secret-region"}
     )
-    response = api.post(SOURCES_PATH, json=body)
+    response = api.post(LOG_SOURCES, json=body)
     error_of(response, 400, "VALIDATION_ERROR")
     assert "very-secret-api-key" not in response.text
     assert "secret-region" not in response.text
@@ -211,13 +211,13 @@ def test_validation_errors_never_quote_credential_values(api: httpx.Client) -> N
     [(b"{not json", "application/json"), (b"", "application/json"), (b"[1,", "text/plain")],
 )
 def test_malformed_json_is_400(api: httpx.Client, raw: bytes, content_type: str) -> None:
-    response = api.post(SOURCES_PATH, content=raw, headers={"Content-Type": content_type})
+    response = api.post(LOG_SOURCES, content=raw, headers={"Content-Type": content_type})
     error = error_of(response, 400, "VALIDATION_ERROR")
     assert fields(error) == ["body"]
 
 
 def test_malformed_json_on_put_is_400(api: httpx.Client, source_id: str) -> None:
-    response = api.put(f"{SOURCES_PATH}/{source_id}", content=b'{"name": ')
+    response = api.put(f"{LOG_SOURCES}/{source_id}", content=b'{"name": ')
     error_of(response, 400, "VALIDATION_ERROR")
 
 
@@ -251,10 +251,10 @@ UPDATE_CASES: list[tuple[str, Any, str]] = [
 def test_update_validation_names_the_field(
     api: httpx.Client, source_id: str, body: Any, field: str
 ) -> None:
-    before = api.get(SOURCES_PATH).json()["data"]
-    error = error_of(api.put(f"{SOURCES_PATH}/{source_id}", json=body), 400, "VALIDATION_ERROR")
+    before = api.get(LOG_SOURCES).json()["data"]
+    error = error_of(api.put(f"{LOG_SOURCES}/{source_id}", json=body), 400, "VALIDATION_ERROR")
     assert field in fields(error)
-    assert api.get(SOURCES_PATH).json()["data"] == before
+    assert api.get(LOG_SOURCES).json()["data"] == before
 
 
 # 400 VALIDATION_ERROR: ids, headers, query
@@ -277,24 +277,24 @@ BAD_IDS = [
 def test_path_id_of_the_wrong_shape_is_400(
     api: httpx.Client, bad_id: str, method: str, suffix: str, body: Any
 ) -> None:
-    response = api.request(method, f"{SOURCES_PATH}/{bad_id}{suffix}", json=body)
+    response = api.request(method, f"{LOG_SOURCES}/{bad_id}{suffix}", json=body)
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["id"]
 
 
 @pytest.mark.parametrize("limit", ["0", "501", "-1", "abc", "1.5", ""])
 def test_list_limit_out_of_range_is_400(api: httpx.Client, limit: str) -> None:
-    response = api.get(SOURCES_PATH, params={"limit": limit})
+    response = api.get(LOG_SOURCES, params={"limit": limit})
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["limit"]
 
 
 @pytest.mark.parametrize("limit", ["1", "500"])
 def test_list_limit_bounds_are_accepted(api: httpx.Client, limit: str) -> None:
-    assert api.get(SOURCES_PATH, params={"limit": limit}).status_code == 200
+    assert api.get(LOG_SOURCES, params={"limit": limit}).status_code == 200
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "djE6cHJqX3g6MQ", "%%%"])
 def test_list_bad_cursor_is_400(api: httpx.Client, cursor: str) -> None:
-    response = api.get(SOURCES_PATH, params={"cursor": cursor})
+    response = api.get(LOG_SOURCES, params={"cursor": cursor})
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["cursor"]
 
 
@@ -302,18 +302,18 @@ def test_cursor_of_another_project_is_400(api: httpx.Client, emulator: EmulatorP
     other = emulator.create_key(permissions=["config:read", "config:write"], project_id=None)
     other_headers = auth(other.api_key, **{"X-Project-Id": emulator.create_project()})
     for _ in range(2):
-        httpx.post(f"{emulator.url}{SOURCES_PATH}", json=CLOUDWATCH, headers=other_headers)
+        httpx.post(f"{emulator.url}{LOG_SOURCES}", json=CLOUDWATCH, headers=other_headers)
     cursor = httpx.get(
-        f"{emulator.url}{SOURCES_PATH}", params={"limit": 1}, headers=other_headers
+        f"{emulator.url}{LOG_SOURCES}", params={"limit": 1}, headers=other_headers
     ).json()["nextCursor"]
 
-    response = api.get(SOURCES_PATH, params={"cursor": cursor})
+    response = api.get(LOG_SOURCES, params={"cursor": cursor})
     error_of(response, 400, "VALIDATION_ERROR")
 
 
 @pytest.mark.parametrize("key", [b"k" * 256, "naïve".encode(), b"tab\there"])
 def test_idempotency_key_must_be_1_to_255_printable_ascii(api: httpx.Client, key: bytes) -> None:
-    response = api.post(SOURCES_PATH, json=CLOUDWATCH, headers={b"Idempotency-Key": key})
+    response = api.post(LOG_SOURCES, json=CLOUDWATCH, headers={b"Idempotency-Key": key})
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["Idempotency-Key"]
 
 
@@ -340,7 +340,7 @@ def test_missing_malformed_or_unknown_key_is_401(
         response = httpx.request(method, emulator.url + path, json=body, headers=headers)
         error_of(response, 401, "UNAUTHORIZED")
     assert (
-        len(httpx.get(emulator.url + SOURCES_PATH, headers=auth(emulator.api_key)).json()["data"])
+        len(httpx.get(emulator.url + LOG_SOURCES, headers=auth(emulator.api_key)).json()["data"])
         == 1
     )
 
@@ -356,15 +356,15 @@ def test_read_only_key_gets_403_on_every_write(emulator: EmulatorProcess, source
         )
         error = error_of(response, 403, "FORBIDDEN")
         assert "config:write" in error["message"]
-    listed = httpx.get(emulator.url + SOURCES_PATH, headers=auth(reader.api_key))
+    listed = httpx.get(emulator.url + LOG_SOURCES, headers=auth(reader.api_key))
     assert [r["id"] for r in listed.json()["data"]] == [source_id]
 
 
 def test_write_only_key_gets_403_on_list(emulator: EmulatorProcess) -> None:
     writer = emulator.create_key(permissions=["config:write"])
-    response = httpx.get(emulator.url + SOURCES_PATH, headers=auth(writer.api_key))
+    response = httpx.get(emulator.url + LOG_SOURCES, headers=auth(writer.api_key))
     assert "config:read" in error_of(response, 403, "FORBIDDEN")["message"]
-    created = httpx.post(emulator.url + SOURCES_PATH, json=CLOUDWATCH, headers=auth(writer.api_key))
+    created = httpx.post(emulator.url + LOG_SOURCES, json=CLOUDWATCH, headers=auth(writer.api_key))
     assert created.status_code == 201
 
 
@@ -380,13 +380,13 @@ def test_project_scoped_key_naming_another_project_is_403(
 
 def test_project_scoped_key_may_name_its_own_project(emulator: EmulatorProcess) -> None:
     headers = auth(emulator.api_key, **{"X-Project-Id": emulator.project_id})
-    assert httpx.get(emulator.url + SOURCES_PATH, headers=headers).status_code == 200
+    assert httpx.get(emulator.url + LOG_SOURCES, headers=headers).status_code == 200
 
 
 def test_tenant_scoped_key_without_project_header_is_400(emulator: EmulatorProcess) -> None:
     key = emulator.create_key(permissions=["config:read", "config:write"], project_id=None)
     assert key.project_id is None
-    response = httpx.get(emulator.url + SOURCES_PATH, headers=auth(key.api_key))
+    response = httpx.get(emulator.url + LOG_SOURCES, headers=auth(key.api_key))
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["X-Project-Id"]
 
 
@@ -396,14 +396,14 @@ def test_tenant_scoped_key_acts_on_the_named_project(emulator: EmulatorProcess) 
     in_first = auth(key.api_key, **{"X-Project-Id": emulator.project_id})
     in_second = auth(key.api_key, **{"X-Project-Id": second})
 
-    created = httpx.post(emulator.url + SOURCES_PATH, json=CLOUDWATCH, headers=in_second)
+    created = httpx.post(emulator.url + LOG_SOURCES, json=CLOUDWATCH, headers=in_second)
 
     assert created.status_code == 201
     assert created.json()["data"]["projectId"] == second
-    assert httpx.get(emulator.url + SOURCES_PATH, headers=in_first).json()["data"] == []
-    assert len(httpx.get(emulator.url + SOURCES_PATH, headers=in_second).json()["data"]) == 1
+    assert httpx.get(emulator.url + LOG_SOURCES, headers=in_first).json()["data"] == []
+    assert len(httpx.get(emulator.url + LOG_SOURCES, headers=in_second).json()["data"]) == 1
     source = created.json()["data"]["id"]
-    wrong_project = httpx.delete(f"{emulator.url}{SOURCES_PATH}/{source}", headers=in_first)
+    wrong_project = httpx.delete(f"{emulator.url}{LOG_SOURCES}/{source}", headers=in_first)
     error_of(wrong_project, 404, "NOT_FOUND")
 
 
@@ -413,7 +413,7 @@ def test_tenant_scoped_key_naming_an_unknown_project_is_403(
 ) -> None:
     key = emulator.create_key(permissions=["config:read"], project_id=None)
     response = httpx.get(
-        emulator.url + SOURCES_PATH, headers=auth(key.api_key, **{"X-Project-Id": project})
+        emulator.url + LOG_SOURCES, headers=auth(key.api_key, **{"X-Project-Id": project})
     )
     error_of(response, 403, "FORBIDDEN")
 
@@ -421,7 +421,7 @@ def test_tenant_scoped_key_naming_an_unknown_project_is_403(
 def test_tenant_scoped_key_naming_another_tenants_project_is_403(emulator: EmulatorProcess) -> None:
     stranger = emulator.create_key(permissions=["config:read"], new_tenant=True, project_id=None)
     headers = auth(stranger.api_key, **{"X-Project-Id": emulator.project_id})
-    error_of(httpx.get(emulator.url + SOURCES_PATH, headers=headers), 403, "FORBIDDEN")
+    error_of(httpx.get(emulator.url + LOG_SOURCES, headers=headers), 403, "FORBIDDEN")
 
 
 # 403 QUOTA_EXCEEDED
@@ -431,13 +431,13 @@ def test_create_past_the_quota_is_403_quota_exceeded(
     api: httpx.Client, emulator: EmulatorProcess
 ) -> None:
     emulator.set_quota(2)
-    ids = [api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"] for _ in range(2)]
+    ids = [api.post(LOG_SOURCES, json=CLOUDWATCH).json()["data"]["id"] for _ in range(2)]
 
-    error = error_of(api.post(SOURCES_PATH, json=CLOUDWATCH), 403, "QUOTA_EXCEEDED")
+    error = error_of(api.post(LOG_SOURCES, json=CLOUDWATCH), 403, "QUOTA_EXCEEDED")
 
     assert "logSourcesPerProject" in error["message"]
-    assert api.delete(f"{SOURCES_PATH}/{ids[0]}").status_code == 200
-    assert api.post(SOURCES_PATH, json=CLOUDWATCH).status_code == 201
+    assert api.delete(f"{LOG_SOURCES}/{ids[0]}").status_code == 200
+    assert api.post(LOG_SOURCES, json=CLOUDWATCH).status_code == 201
 
 
 def test_quota_counts_per_project(emulator: EmulatorProcess) -> None:
@@ -446,16 +446,16 @@ def test_quota_counts_per_project(emulator: EmulatorProcess) -> None:
     for project in (emulator.project_id, emulator.create_project()):
         headers = auth(key.api_key, **{"X-Project-Id": project})
         assert (
-            httpx.post(emulator.url + SOURCES_PATH, json=CLOUDWATCH, headers=headers).status_code
+            httpx.post(emulator.url + LOG_SOURCES, json=CLOUDWATCH, headers=headers).status_code
             == 201
         )
-        again = httpx.post(emulator.url + SOURCES_PATH, json=CLOUDWATCH, headers=headers)
+        again = httpx.post(emulator.url + LOG_SOURCES, json=CLOUDWATCH, headers=headers)
         error_of(again, 403, "QUOTA_EXCEEDED")
 
 
 def test_validation_comes_before_the_quota(api: httpx.Client, emulator: EmulatorProcess) -> None:
     emulator.set_quota(0)
-    error_of(api.post(SOURCES_PATH, json={**CLOUDWATCH, "name": ""}), 400, "VALIDATION_ERROR")
+    error_of(api.post(LOG_SOURCES, json={**CLOUDWATCH, "name": ""}), 400, "VALIDATION_ERROR")
 
 
 # 404 NOT_FOUND
@@ -466,7 +466,7 @@ def test_validation_comes_before_the_quota(api: httpx.Client, emulator: Emulator
     [("PUT", "", {"isActive": False}), ("DELETE", "", None), ("POST", "/test", None)],
 )
 def test_unknown_id_is_404(api: httpx.Client, method: str, suffix: str, body: Any) -> None:
-    response = api.request(method, f"{SOURCES_PATH}/{UNKNOWN_ID}{suffix}", json=body)
+    response = api.request(method, f"{LOG_SOURCES}/{UNKNOWN_ID}{suffix}", json=body)
     error_of(response, 404, "NOT_FOUND")
 
 
@@ -476,13 +476,13 @@ def test_unknown_route_is_404_in_the_envelope(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_trailing_slash_is_an_unknown_path_not_a_redirect(api: httpx.Client, method: str) -> None:
-    response = api.request(method, f"{SOURCES_PATH}/", json=VALID_BODIES["datadog"])
+    response = api.request(method, f"{LOG_SOURCES}/", json=VALID_BODIES["datadog"])
     error_of(response, 404, "NOT_FOUND")
-    assert api.get(SOURCES_PATH).json()["data"] == []
+    assert api.get(LOG_SOURCES).json()["data"] == []
 
 
 def test_there_is_no_get_by_id(api: httpx.Client, source_id: str) -> None:
-    response = api.get(f"{SOURCES_PATH}/{source_id}")
+    response = api.get(f"{LOG_SOURCES}/{source_id}")
     assert response.status_code == 405
     assert response.json()["success"] is False
 
@@ -492,12 +492,12 @@ def test_there_is_no_get_by_id(api: httpx.Client, source_id: str) -> None:
 
 def test_idempotency_key_with_a_different_body_is_409(api: httpx.Client) -> None:
     headers = {"Idempotency-Key": "create-cloudwatch-1"}
-    assert api.post(SOURCES_PATH, json=CLOUDWATCH, headers=headers).status_code == 201
+    assert api.post(LOG_SOURCES, json=CLOUDWATCH, headers=headers).status_code == 201
 
-    response = api.post(SOURCES_PATH, json={**CLOUDWATCH, "name": "other"}, headers=headers)
+    response = api.post(LOG_SOURCES, json={**CLOUDWATCH, "name": "other"}, headers=headers)
 
     error_of(response, 409, "IDEMPOTENCY_CONFLICT")
-    assert len(api.get(SOURCES_PATH).json()["data"]) == 1
+    assert len(api.get(LOG_SOURCES).json()["data"]) == 1
 
 
 # 429 RATE_LIMITED
@@ -507,8 +507,8 @@ def test_over_the_rate_limit_is_429_with_retry_after(
     api: httpx.Client, emulator: EmulatorProcess
 ) -> None:
     emulator.set_rate_limit(0.5, burst=3)
-    statuses = [api.get(SOURCES_PATH).status_code for _ in range(3)]
-    response = api.get(SOURCES_PATH)
+    statuses = [api.get(LOG_SOURCES).status_code for _ in range(3)]
+    response = api.get(LOG_SOURCES)
 
     assert statuses == [200, 200, 200]
     error_of(response, 429, "RATE_LIMITED")
@@ -526,10 +526,10 @@ def test_server_faults_use_the_envelope(
     api: httpx.Client, emulator: EmulatorProcess, fault: str, status: int, code: str
 ) -> None:
     emulator.set_faults({"rules": [{"fault": fault, "times": 1}]})
-    response = api.get(SOURCES_PATH, headers={"X-Request-Id": "fault-1"})
+    response = api.get(LOG_SOURCES, headers={"X-Request-Id": "fault-1"})
     error_of(response, status, code)
     assert response.headers["X-Request-Id"] == "fault-1"
-    assert api.get(SOURCES_PATH).status_code == 200
+    assert api.get(LOG_SOURCES).status_code == 200
 
 
 # the order in which rules apply
@@ -539,16 +539,16 @@ def test_permission_is_checked_before_the_body_is_read(
     anonymous: httpx.Client, emulator: EmulatorProcess, source_id: str
 ) -> None:
     reader = auth(emulator.create_key(permissions=["config:read"]).api_key)
-    for method, path in (("POST", SOURCES_PATH), ("PUT", f"{SOURCES_PATH}/{source_id}")):
+    for method, path in (("POST", LOG_SOURCES), ("PUT", f"{LOG_SOURCES}/{source_id}")):
         response = anonymous.request(method, path, content=b"{broken", headers=reader)
         error_of(response, 403, "FORBIDDEN")
 
 
 def test_path_id_is_checked_before_the_body(api: httpx.Client) -> None:
-    response = api.put(f"{SOURCES_PATH}/ls_a1b2c3", content=b"{broken")
+    response = api.put(f"{LOG_SOURCES}/ls_a1b2c3", content=b"{broken")
     assert fields(error_of(response, 400, "VALIDATION_ERROR")) == ["id"]
 
 
 def test_authentication_comes_before_everything(anonymous: httpx.Client) -> None:
-    response = anonymous.put(f"{SOURCES_PATH}/ls_a1b2c3", content=b"{broken")
+    response = anonymous.put(f"{LOG_SOURCES}/ls_a1b2c3", content=b"{broken")
     error_of(response, 401, "UNAUTHORIZED")

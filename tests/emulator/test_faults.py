@@ -7,13 +7,13 @@ import time
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH
+from raw_api import LOG_SOURCES
 from sigsentry_emulator.testing import EmulatorError, EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH
 
 
 def test_faults_are_off_by_default(api: httpx.Client) -> None:
-    statuses = {api.get(SOURCES_PATH).status_code for _ in range(20)}
+    statuses = {api.get(LOG_SOURCES).status_code for _ in range(20)}
     assert statuses == {200}
 
 
@@ -22,18 +22,18 @@ def test_429_fault_answers_before_anything_is_written(
 ) -> None:
     emulator.set_faults({"rules": [{"method": "POST", "fault": "429", "retryAfter": 7}]})
 
-    response = api.post(SOURCES_PATH, json=CLOUDWATCH)
+    response = api.post(LOG_SOURCES, json=CLOUDWATCH)
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "RATE_LIMITED"
     assert response.headers["Retry-After"] == "7"
     emulator.clear_faults()
-    assert api.get(SOURCES_PATH).json()["data"] == []
+    assert api.get(LOG_SOURCES).json()["data"] == []
 
 
 def test_503_fault_carries_retry_after(api: httpx.Client, emulator: EmulatorProcess) -> None:
     emulator.set_faults({"rules": [{"fault": "503", "retryAfter": 2}]})
-    response = api.get(SOURCES_PATH)
+    response = api.get(LOG_SOURCES)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert response.headers["Retry-After"] == "2"
@@ -44,13 +44,13 @@ def test_slow_fault_delays_then_answers_normally(
 ) -> None:
     emulator.set_faults({"rules": [{"fault": "slow", "delaySeconds": 0.6, "times": 1}]})
     started = time.monotonic()
-    slow = api.post(SOURCES_PATH, json=CLOUDWATCH)
+    slow = api.post(LOG_SOURCES, json=CLOUDWATCH)
     elapsed = time.monotonic() - started
     assert slow.status_code == 201
     assert elapsed >= 0.6
     with pytest.raises(httpx.ReadTimeout):
         emulator.set_faults({"rules": [{"fault": "slow", "delaySeconds": 2}]})
-        api.get(SOURCES_PATH, timeout=0.3)
+        api.get(LOG_SOURCES, timeout=0.3)
 
 
 def test_drop_commits_the_write_then_closes_the_connection(
@@ -59,11 +59,11 @@ def test_drop_commits_the_write_then_closes_the_connection(
     emulator.set_faults({"rules": [{"method": "POST", "fault": "drop", "times": 1}]})
 
     with pytest.raises(httpx.TransportError):
-        api.post(SOURCES_PATH, json=CLOUDWATCH, headers={"Idempotency-Key": "dropped-once"})
+        api.post(LOG_SOURCES, json=CLOUDWATCH, headers={"Idempotency-Key": "dropped-once"})
 
-    [stored] = api.get(SOURCES_PATH).json()["data"]
+    [stored] = api.get(LOG_SOURCES).json()["data"]
     assert stored["name"] == CLOUDWATCH["name"]
-    retry = api.post(SOURCES_PATH, json=CLOUDWATCH, headers={"Idempotency-Key": "dropped-once"})
+    retry = api.post(LOG_SOURCES, json=CLOUDWATCH, headers={"Idempotency-Key": "dropped-once"})
     assert retry.status_code == 201
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json()["data"] == stored
@@ -75,38 +75,38 @@ def test_drop_commits_the_write_then_closes_the_connection(
 
 
 def test_drop_on_delete_deletes(api: httpx.Client, emulator: EmulatorProcess) -> None:
-    source = api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"]
+    source = api.post(LOG_SOURCES, json=CLOUDWATCH).json()["data"]["id"]
     emulator.set_faults({"rules": [{"method": "DELETE", "fault": "drop"}]})
     with pytest.raises(httpx.TransportError):
-        api.delete(f"{SOURCES_PATH}/{source}")
-    assert api.get(SOURCES_PATH).json()["data"] == []
+        api.delete(f"{LOG_SOURCES}/{source}")
+    assert api.get(LOG_SOURCES).json()["data"] == []
 
 
 def test_sequence_is_played_in_order_for_matching_requests_only(
     api: httpx.Client, emulator: EmulatorProcess
 ) -> None:
     emulator.set_faults(
-        {"rules": [{"method": "POST", "path": SOURCES_PATH, "sequence": ["503", "ok", "500"]}]}
+        {"rules": [{"method": "POST", "path": LOG_SOURCES, "sequence": ["503", "ok", "500"]}]}
     )
     posts, gets = [], []
     for _ in range(4):
-        posts.append(api.post(SOURCES_PATH, json=CLOUDWATCH).status_code)
-        gets.append(api.get(SOURCES_PATH).status_code)
+        posts.append(api.post(LOG_SOURCES, json=CLOUDWATCH).status_code)
+        gets.append(api.get(LOG_SOURCES).status_code)
     assert posts == [503, 201, 500, 201]
     assert gets == [200, 200, 200, 200]
 
 
 def test_path_globs_select_operations(api: httpx.Client, emulator: EmulatorProcess) -> None:
-    source = api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"]
-    emulator.set_faults({"rules": [{"path": f"{SOURCES_PATH}/*/test", "fault": "500"}]})
-    assert api.post(f"{SOURCES_PATH}/{source}/test").status_code == 500
-    assert api.put(f"{SOURCES_PATH}/{source}", json={}).status_code == 200
-    assert api.get(SOURCES_PATH).status_code == 200
+    source = api.post(LOG_SOURCES, json=CLOUDWATCH).json()["data"]["id"]
+    emulator.set_faults({"rules": [{"path": f"{LOG_SOURCES}/*/test", "fault": "500"}]})
+    assert api.post(f"{LOG_SOURCES}/{source}/test").status_code == 500
+    assert api.put(f"{LOG_SOURCES}/{source}", json={}).status_code == 200
+    assert api.get(LOG_SOURCES).status_code == 200
 
 
 def test_times_caps_how_often_a_rule_fires(api: httpx.Client, emulator: EmulatorProcess) -> None:
     emulator.set_faults({"rules": [{"fault": "500", "times": 2}]})
-    assert [api.get(SOURCES_PATH).status_code for _ in range(4)] == [500, 500, 200, 200]
+    assert [api.get(LOG_SOURCES).status_code for _ in range(4)] == [500, 500, 200, 200]
 
 
 def test_probability_with_a_seed_is_reproducible(
@@ -117,7 +117,7 @@ def test_probability_with_a_seed_is_reproducible(
     runs = []
     for _ in range(2):
         emulator.set_faults(spec)
-        runs.append([api.get(SOURCES_PATH).status_code for _ in range(30)])
+        runs.append([api.get(LOG_SOURCES).status_code for _ in range(30)])
 
     assert runs[0] == runs[1]
     assert set(runs[0]) == {200, 503}
@@ -127,7 +127,7 @@ def test_rules_are_consulted_in_order(api: httpx.Client, emulator: EmulatorProce
     emulator.set_faults(
         {"rules": [{"method": "GET", "fault": "503", "times": 1}, {"fault": "500", "times": 1}]}
     )
-    assert [api.get(SOURCES_PATH).status_code for _ in range(3)] == [503, 500, 200]
+    assert [api.get(LOG_SOURCES).status_code for _ in range(3)] == [503, 500, 200]
 
 
 def test_health_checks_and_admin_calls_are_never_faulted(emulator: EmulatorProcess) -> None:

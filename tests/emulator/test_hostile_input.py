@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH, VALID_BODIES
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.backend import Backend, Caller
 from sigsentry_emulator.crypto import CredentialCipher
 from sigsentry_emulator.errors import MAX_BODY_BYTES, MAX_DETAILS, ValidationFailed
 from sigsentry_emulator.store import Store
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import BadRequestError, SigSentryClient
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, VALID_BODIES, auth
 
 # far above what the fixed code needs on a loaded machine, far below what the old code took
 STALL_BOUND_SECONDS = 1.5
@@ -91,7 +91,7 @@ WRONG_ON_UPDATE = [
 def test_every_wrong_json_type_on_create_is_400_naming_the_field(
     api: httpx.Client, field: str, value: str
 ) -> None:
-    error = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, field: JSON_VALUES[value]}))
+    error = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, field: JSON_VALUES[value]}))
     assert field in fields(error)
 
 
@@ -99,7 +99,7 @@ def test_every_wrong_json_type_on_create_is_400_naming_the_field(
 def test_every_wrong_json_type_on_update_is_400_naming_the_field(
     api: httpx.Client, source_id: str, field: str, value: str
 ) -> None:
-    response = api.put(f"{SOURCES_PATH}/{source_id}", json={field: JSON_VALUES[value]})
+    response = api.put(f"{LOG_SOURCES}/{source_id}", json={field: JSON_VALUES[value]})
     assert field in fields(refused(response))
 
 
@@ -109,15 +109,15 @@ def test_a_credential_or_source_of_the_wrong_type_is_400_naming_it(
 ) -> None:
     wrong = JSON_VALUES[value]
     credentials = {**CLOUDWATCH["credentials"], "accessKeyId": wrong}
-    error = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, "credentials": credentials}))
+    error = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, "credentials": credentials}))
     assert "credentials.accessKeyId" in fields(error)
-    error = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, "sources": ["/ok", wrong]}))
+    error = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, "sources": ["/ok", wrong]}))
     assert "sources[1]" in fields(error)
 
 
 def test_type_given_as_a_list_or_a_map_is_400_not_500(api: httpx.Client) -> None:
     for wrong in ([], {}, ["cloudwatch"], {"cloudwatch": True}):
-        error = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, "type": wrong}))
+        error = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, "type": wrong}))
         assert fields(error) == ["type"]
 
 
@@ -126,13 +126,13 @@ def test_type_given_as_a_list_or_a_map_is_400_not_500(api: httpx.Client) -> None
 
 def test_a_service_account_json_recursion_bomb_is_400_naming_it(api: httpx.Client) -> None:
     body = {**VALID_BODIES["gcp_logging"], "credentials": {"serviceAccountJson": "[" * 100_000}}
-    error = refused(api.post(SOURCES_PATH, json=body))
+    error = refused(api.post(LOG_SOURCES, json=body))
     assert fields(error) == ["credentials.serviceAccountJson"]
 
 
 @pytest.mark.parametrize("opener", [b"[", b'{"a":'])
 def test_a_body_that_is_a_recursion_bomb_is_400(api: httpx.Client, opener: bytes) -> None:
-    error = refused(api.post(SOURCES_PATH, content=opener * 100_000))
+    error = refused(api.post(LOG_SOURCES, content=opener * 100_000))
     assert fields(error) == ["body"]
 
 
@@ -154,7 +154,7 @@ def test_deep_nesting_in_any_field_is_400_naming_it(
         nested = f'{{"accessKeyId": {nested}, "secretAccessKey": "s"}}'
     members = {**CLOUDWATCH, field: "@"}
     raw = json.dumps(members).replace('"@"', nested)
-    error = refused(api.post(SOURCES_PATH, content=raw.encode()))
+    error = refused(api.post(LOG_SOURCES, content=raw.encode()))
     assert named in fields(error)
 
 
@@ -178,18 +178,18 @@ SURROGATE_BODIES: list[tuple[str, str, str]] = [
 def test_a_lone_surrogate_is_400_naming_the_field(
     api: httpx.Client, source_id: str, member: str, field: str
 ) -> None:
-    create = refused(api.post(SOURCES_PATH, content=f'{{"type": "cloudwatch", {member}}}'.encode()))
+    create = refused(api.post(LOG_SOURCES, content=f'{{"type": "cloudwatch", {member}}}'.encode()))
     assert fields(create) == [field]
-    update = refused(api.put(f"{SOURCES_PATH}/{source_id}", content=f"{{{member}}}".encode()))
+    update = refused(api.put(f"{LOG_SOURCES}/{source_id}", content=f"{{{member}}}".encode()))
     assert fields(update) == [field]
-    assert [s["name"] for s in api.get(SOURCES_PATH).json()["data"]] == [CLOUDWATCH["name"]]
+    assert [s["name"] for s in api.get(LOG_SOURCES).json()["data"]] == [CLOUDWATCH["name"]]
 
 
 def test_a_surrogate_pair_is_ordinary_text(api: httpx.Client) -> None:
     body = json.dumps({**CLOUDWATCH, "name": "prod-\U0001f680"})  # ensure_ascii: "\ud83d\ude80"
     assert "\\ud83d\\ude80" in body
-    assert api.post(SOURCES_PATH, content=body.encode()).status_code == 201
-    assert api.get(SOURCES_PATH).json()["data"][0]["name"] == "prod-\U0001f680"
+    assert api.post(LOG_SOURCES, content=body.encode()).status_code == 201
+    assert api.get(LOG_SOURCES).json()["data"][0]["name"] == "prod-\U0001f680"
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_a_surrogate_pair_is_ordinary_text(api: httpx.Client) -> None:
     ids=["invalid byte", "encoded surrogate", "utf-16", "byte-order mark", "number overflow"],
 )
 def test_a_body_that_is_not_utf8_json_is_400(api: httpx.Client, raw: bytes) -> None:
-    assert fields(refused(api.post(SOURCES_PATH, content=raw))) == ["body"]
+    assert fields(refused(api.post(LOG_SOURCES, content=raw))) == ["body"]
 
 
 # size
@@ -230,7 +230,7 @@ def test_a_body_announced_over_the_limit_is_413_before_it_is_sent(
     # the old server read all 38 MB, then parsed them: 85 s and 4.5 GB. Only 1 KB is sent here,
     # so an answer at all proves the body was neither waited for nor parsed.
     head = (
-        f"POST {SOURCES_PATH} HTTP/1.1\r\nHost: emulator\r\n"
+        f"POST {LOG_SOURCES} HTTP/1.1\r\nHost: emulator\r\n"
         f"Authorization: Bearer {emulator.api_key}\r\nContent-Type: application/json\r\n"
         "X-Request-Id: too-large-1\r\nContent-Length: 38000000"
     )
@@ -248,10 +248,10 @@ def test_a_38_mb_post_is_413_at_once_and_the_server_stays_small(
 ) -> None:
     body = b'{"type": "cloudwatch", "name": "' + b"x" * 38_000_000 + b'"}'
     started = time.monotonic()
-    error = refused(api.post(SOURCES_PATH, content=body, timeout=60), 413)
+    error = refused(api.post(LOG_SOURCES, content=body, timeout=60), 413)
     assert time.monotonic() - started < 30
     assert "larger than" in error["message"]
-    assert api.get(SOURCES_PATH).json()["data"] == []
+    assert api.get(LOG_SOURCES).json()["data"] == []
     # the server drops the upload as it arrives instead of holding it: its peak memory stays far
     # below the 38 MB body times the parsing overhead that took the old server to 4.5 GB
     assert _peak_rss_bytes(emulator) < 300 * 1024 * 1024
@@ -269,21 +269,21 @@ def test_a_chunked_body_over_the_limit_is_413(api: httpx.Client) -> None:
         for _ in range(40):
             yield b'"a",' * 16_384
 
-    error = refused(api.post(SOURCES_PATH, content=chunks()), 413)
+    error = refused(api.post(LOG_SOURCES, content=chunks()), 413)
     assert error["message"]
 
 
 def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_not(api: httpx.Client) -> None:
     valid = json.dumps(CLOUDWATCH).encode()
     at_limit = valid + b" " * (MAX_BODY_BYTES - len(valid))
-    assert api.post(SOURCES_PATH, content=at_limit).status_code == 201
-    refused(api.post(SOURCES_PATH, content=at_limit + b" "), 413)
-    assert len(api.get(SOURCES_PATH).json()["data"]) == 1
+    assert api.post(LOG_SOURCES, content=at_limit).status_code == 201
+    refused(api.post(LOG_SOURCES, content=at_limit + b" "), 413)
+    assert len(api.get(LOG_SOURCES).json()["data"]) == 1
 
 
 def test_the_limit_applies_to_updates_too(api: httpx.Client, source_id: str) -> None:
     body = json.dumps({"name": "x" * (MAX_BODY_BYTES + 1)}).encode()
-    refused(api.put(f"{SOURCES_PATH}/{source_id}", content=body), 413)
+    refused(api.put(f"{LOG_SOURCES}/{source_id}", content=body), 413)
 
 
 # the size of an error, and the store lock
@@ -293,13 +293,13 @@ def test_five_mb_of_duplicate_sources_is_a_small_413(api: httpx.Client) -> None:
     # the old server answered 400 with one detail per duplicate: an 80 MB error body
     body = json.dumps({**CLOUDWATCH, "sources": ["a"] * 1_000_000}).encode()
     assert len(body) > 4_000_000
-    refused(api.post(SOURCES_PATH, content=body), 413)
+    refused(api.post(LOG_SOURCES, content=body), 413)
 
 
 def test_a_megabyte_of_duplicate_sources_is_one_issue(api: httpx.Client) -> None:
     body = json.dumps({**CLOUDWATCH, "sources": ["a"] * 200_000}).encode()
     assert len(body) < MAX_BODY_BYTES
-    error = refused(api.post(SOURCES_PATH, content=body))
+    error = refused(api.post(LOG_SOURCES, content=body))
     assert error["details"] == [
         {"field": "sources", "issue": "must have 1-100 entries, not 200000"}
     ]
@@ -308,18 +308,18 @@ def test_a_megabyte_of_duplicate_sources_is_one_issue(api: httpx.Client) -> None
 def test_details_list_the_first_issues_and_the_message_gives_the_total(
     api: httpx.Client,
 ) -> None:
-    duplicates = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, "sources": ["a"] * 100}))
+    duplicates = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, "sources": ["a"] * 100}))
     assert fields(duplicates) == [f"sources[{i}]" for i in range(1, MAX_DETAILS + 1)]
     assert duplicates["message"].endswith(f"(99 issues; details lists the first {MAX_DETAILS})")
 
     unknown = {f"field{i:05d}": 1 for i in range(50_000)}
-    error = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, **unknown}))
+    error = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, **unknown}))
     assert fields(error) == [f"field{i:05d}" for i in range(MAX_DETAILS)]
     assert f"(50000 issues; details lists the first {MAX_DETAILS})" in error["message"]
 
 
 def test_a_long_unknown_field_name_is_cut_in_details(api: httpx.Client) -> None:
-    error = refused(api.post(SOURCES_PATH, json={**CLOUDWATCH, "k" * 500_000: 1}))
+    error = refused(api.post(LOG_SOURCES, json={**CLOUDWATCH, "k" * 500_000: 1}))
     (field,) = fields(error)
     assert field.startswith("kkk") and field.endswith("...") and len(field) <= 100
 
@@ -341,7 +341,7 @@ def test_a_concurrent_get_is_not_held_up_by_large_bad_bodies(
     def attack() -> None:
         with httpx.Client(base_url=emulator.url, headers=auth(emulator.api_key), timeout=60) as c:
             for _ in range(3):
-                statuses.extend(c.post(SOURCES_PATH, content=b).status_code for b in bad_bodies)
+                statuses.extend(c.post(LOG_SOURCES, content=b).status_code for b in bad_bodies)
         done.set()
 
     attacker = threading.Thread(target=attack, daemon=True)
@@ -350,7 +350,7 @@ def test_a_concurrent_get_is_not_held_up_by_large_bad_bodies(
     gets = 0
     while not done.wait(0.02) and gets < 500:
         started = time.monotonic()
-        assert api.get(SOURCES_PATH).status_code == 200
+        assert api.get(LOG_SOURCES).status_code == 200
         slowest = max(slowest, time.monotonic() - started)
         gets += 1
     attacker.join(timeout=60)

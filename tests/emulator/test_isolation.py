@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from emulator.helpers import CLOUDWATCH
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.testing import ApiKeyInfo, EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, auth
 
 
 @pytest.fixture
@@ -28,20 +28,20 @@ def test_another_tenant_gets_404_never_403(
     suffix: str,
     body: object,
 ) -> None:
-    before = api.get(SOURCES_PATH).json()["data"]
+    before = api.get(LOG_SOURCES).json()["data"]
     response = anonymous.request(
-        method, f"{SOURCES_PATH}/{source_id}{suffix}", json=body, headers=auth(stranger.api_key)
+        method, f"{LOG_SOURCES}/{source_id}{suffix}", json=body, headers=auth(stranger.api_key)
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "NOT_FOUND"
-    assert api.get(SOURCES_PATH).json()["data"] == before
+    assert api.get(LOG_SOURCES).json()["data"] == before
 
 
 def test_another_tenant_never_sees_the_source_in_its_list(
     anonymous: httpx.Client, stranger: ApiKeyInfo, source_id: str
 ) -> None:
-    own = anonymous.post(SOURCES_PATH, json=CLOUDWATCH, headers=auth(stranger.api_key))
-    listed = anonymous.get(SOURCES_PATH, headers=auth(stranger.api_key)).json()
+    own = anonymous.post(LOG_SOURCES, json=CLOUDWATCH, headers=auth(stranger.api_key))
+    listed = anonymous.get(LOG_SOURCES, headers=auth(stranger.api_key)).json()
     assert [r["id"] for r in listed["data"]] == [own.json()["data"]["id"]]
     assert source_id not in str(listed)
     assert listed["data"][0]["tenantId"] == stranger.tenant_id
@@ -53,24 +53,24 @@ def test_another_project_of_the_same_tenant_is_404_too(
     neighbour = emulator.create_key(
         permissions=["config:read", "config:write"], project_id=emulator.create_project()
     )
-    response = anonymous.delete(f"{SOURCES_PATH}/{source_id}", headers=auth(neighbour.api_key))
+    response = anonymous.delete(f"{LOG_SOURCES}/{source_id}", headers=auth(neighbour.api_key))
     assert response.status_code == 404
-    assert anonymous.get(SOURCES_PATH, headers=auth(neighbour.api_key)).json()["data"] == []
+    assert anonymous.get(LOG_SOURCES, headers=auth(neighbour.api_key)).json()["data"] == []
 
 
 def test_read_only_key_changes_nothing(
     anonymous: httpx.Client, api: httpx.Client, emulator: EmulatorProcess, source_id: str
 ) -> None:
     reader = auth(emulator.create_key(permissions=["config:read"]).api_key)
-    before = api.get(SOURCES_PATH).json()["data"]
+    before = api.get(LOG_SOURCES).json()["data"]
     writes = [
-        ("POST", SOURCES_PATH, CLOUDWATCH),
-        ("PUT", f"{SOURCES_PATH}/{source_id}", {"isActive": False}),
-        ("PUT", f"{SOURCES_PATH}/{source_id}", {}),
-        ("DELETE", f"{SOURCES_PATH}/{source_id}", None),
-        ("POST", f"{SOURCES_PATH}/{source_id}/test", None),
+        ("POST", LOG_SOURCES, CLOUDWATCH),
+        ("PUT", f"{LOG_SOURCES}/{source_id}", {"isActive": False}),
+        ("PUT", f"{LOG_SOURCES}/{source_id}", {}),
+        ("DELETE", f"{LOG_SOURCES}/{source_id}", None),
+        ("POST", f"{LOG_SOURCES}/{source_id}/test", None),
     ]
     for method, path, body in writes:
         response = anonymous.request(method, path, json=body, headers=reader)
         assert (response.status_code, response.json()["error"]["code"]) == (403, "FORBIDDEN")
-    assert api.get(SOURCES_PATH).json()["data"] == before
+    assert api.get(LOG_SOURCES).json()["data"] == before

@@ -19,10 +19,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from emulator.helpers import CLOUDWATCH, VALID_BODIES
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.errors import MAX_BODY_BYTES
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, VALID_BODIES, auth
 
 MAX_EXAMPLES = 25  # per operation, in every run
 MAX_EXAMPLES_AT_LENGTH = 200  # per operation, under the slow marker
@@ -42,11 +42,11 @@ def test_openapi_lists_every_operation(anonymous: httpx.Client) -> None:
     }
     assert operations == {
         ("GET", "/healthz"),
-        ("POST", SOURCES_PATH),
-        ("GET", SOURCES_PATH),
-        ("PUT", SOURCES_PATH + "/{id}"),
-        ("DELETE", SOURCES_PATH + "/{id}"),
-        ("POST", SOURCES_PATH + "/{id}/test"),
+        ("POST", LOG_SOURCES),
+        ("GET", LOG_SOURCES),
+        ("PUT", LOG_SOURCES + "/{id}"),
+        ("DELETE", LOG_SOURCES + "/{id}"),
+        ("POST", LOG_SOURCES + "/{id}/test"),
     }
 
 
@@ -154,12 +154,12 @@ def test_success_responses_of_every_operation_match_the_schema(
     # Generated cases rarely name an existing id, so PUT, DELETE and test would otherwise only ever
     # be checked on their error answers: here each operation answers a valid request.
     api_schema = schemathesis.openapi.from_url(f"{emulator.url}/openapi.json")
-    source_id = api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"]
-    item = SOURCES_PATH + "/{id}"
+    source_id = api.post(LOG_SOURCES, json=CLOUDWATCH).json()["data"]["id"]
+    item = LOG_SOURCES + "/{id}"
     requests: list[tuple[str, str, dict[str, Any]]] = [
         ("/healthz", "GET", {}),
-        (SOURCES_PATH, "POST", {"body": VALID_BODIES["datadog"]}),
-        (SOURCES_PATH, "GET", {"query": {"limit": 1}}),
+        (LOG_SOURCES, "POST", {"body": VALID_BODIES["datadog"]}),
+        (LOG_SOURCES, "GET", {"query": {"limit": 1}}),
         (item, "PUT", {"path_parameters": {"id": source_id}, "body": {"isActive": False}}),
         (item + "/test", "POST", {"path_parameters": {"id": source_id}}),
         (item, "DELETE", {"path_parameters": {"id": source_id}}),
@@ -181,18 +181,18 @@ def test_refusals_of_hostile_bodies_match_the_schema(
 ) -> None:
     # 413 is the emulator's own status (the contract has none): documented, in the error envelope
     api_schema = schemathesis.openapi.from_url(f"{emulator.url}/openapi.json")
-    source_id = api.post(SOURCES_PATH, json=CLOUDWATCH).json()["data"]["id"]
-    item = SOURCES_PATH + "/{id}"
+    source_id = api.post(LOG_SOURCES, json=CLOUDWATCH).json()["data"]["id"]
+    item = LOG_SOURCES + "/{id}"
     oversized = {**CLOUDWATCH, "name": "x" * MAX_BODY_BYTES}
     requests: list[tuple[str, str, dict[str, Any]]] = [
-        (SOURCES_PATH, "POST", {"body": oversized}),
+        (LOG_SOURCES, "POST", {"body": oversized}),
         (
             item,
             "PUT",
             {"path_parameters": {"id": source_id}, "body": {"name": "x" * MAX_BODY_BYTES}},
         ),
-        (SOURCES_PATH, "POST", {"body": {**CLOUDWATCH, "sources": ["a"] * 5_000}}),
-        (SOURCES_PATH, "POST", {"body": {**CLOUDWATCH, "type": []}}),
+        (LOG_SOURCES, "POST", {"body": {**CLOUDWATCH, "sources": ["a"] * 5_000}}),
+        (LOG_SOURCES, "POST", {"body": {**CLOUDWATCH, "type": []}}),
         (item, "PUT", {"path_parameters": {"id": source_id}, "body": {"name": "\ud800"}}),
     ]
 
@@ -206,5 +206,5 @@ def test_refusals_of_hostile_bodies_match_the_schema(
 
     assert statuses == [413, 413, 400, 400, 400]
     operations = api_schema.raw_schema["paths"]
-    assert "413" in operations[SOURCES_PATH]["post"]["responses"]
+    assert "413" in operations[LOG_SOURCES]["post"]["responses"]
     assert "413" in operations[item]["put"]["responses"]

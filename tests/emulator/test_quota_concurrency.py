@@ -6,16 +6,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from emulator.helpers import CLOUDWATCH
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import CLOUDWATCH, SOURCES_PATH, auth
 
 
 def test_fifty_parallel_creates_under_a_quota_of_forty_create_exactly_forty(
     api: httpx.Client, emulator: EmulatorProcess
 ) -> None:
     emulator.set_quota(40)
-    url = f"{emulator.url}{SOURCES_PATH}"
+    url = f"{emulator.url}{LOG_SOURCES}"
 
     def post(i: int) -> httpx.Response:
         with httpx.Client(timeout=30) as client:
@@ -30,4 +30,4 @@ def test_fifty_parallel_creates_under_a_quota_of_forty_create_exactly_forty(
     assert statuses == [201] * 40 + [403] * 10
     refused = [r.json()["error"]["code"] for r in responses if r.status_code == 403]
     assert refused == ["QUOTA_EXCEEDED"] * 10
-    assert len(api.get(SOURCES_PATH, params={"limit": 500}).json()["data"]) == 40
+    assert len(api.get(LOG_SOURCES, params={"limit": 500}).json()["data"]) == 40

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from emulator.helpers import SERVICE_ACCOUNT, VALID_BODIES
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.backend import Backend
 from sigsentry_emulator.crypto import KEY_ENV_VAR, CredentialCipher, key_file_for
 from sigsentry_emulator.store import Store
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import SERVICE_ACCOUNT, SOURCES_PATH, VALID_BODIES, auth
 
 REJECTED = {
     "type": "datadog",
@@ -43,16 +43,14 @@ def test_kill_9_keeps_every_committed_change_and_credentials_still_decrypt(tmp_p
     db = tmp_path / "data" / "sigsentry.db"
     with EmulatorProcess(db_path=db) as emu:
         api = httpx.Client(base_url=emu.url, headers=auth(emu.api_key), timeout=10)
-        created = {
-            t: api.post(SOURCES_PATH, json=b).json()["data"] for t, b in VALID_BODIES.items()
-        }
+        created = {t: api.post(LOG_SOURCES, json=b).json()["data"] for t, b in VALID_BODIES.items()}
         rejected = api.post(
-            SOURCES_PATH, json=REJECTED, headers={"Idempotency-Key": "before-crash"}
+            LOG_SOURCES, json=REJECTED, headers={"Idempotency-Key": "before-crash"}
         ).json()["data"]
         cloudwatch = created["cloudwatch"]["id"]
-        api.put(f"{SOURCES_PATH}/{cloudwatch}", json={"credentials": ROTATED, "isActive": False})
-        api.delete(f"{SOURCES_PATH}/{created['splunk']['id']}")
-        before = api.get(SOURCES_PATH).json()["data"]
+        api.put(f"{LOG_SOURCES}/{cloudwatch}", json={"credentials": ROTATED, "isActive": False})
+        api.delete(f"{LOG_SOURCES}/{created['splunk']['id']}")
+        before = api.get(LOG_SOURCES).json()["data"]
         api.close()
 
         emu.kill()
@@ -65,13 +63,13 @@ def test_kill_9_keeps_every_committed_change_and_credentials_still_decrypt(tmp_p
 
         emu.restart()
         api = httpx.Client(base_url=emu.url, headers=auth(emu.api_key), timeout=10)
-        assert api.get(SOURCES_PATH).json()["data"] == before
+        assert api.get(LOG_SOURCES).json()["data"] == before
         results = {
-            r["id"]: api.post(f"{SOURCES_PATH}/{r['id']}/test").json()["data"]["ok"] for r in before
+            r["id"]: api.post(f"{LOG_SOURCES}/{r['id']}/test").json()["data"]["ok"] for r in before
         }
         assert results.pop(rejected["id"]) is False  # the stored apiKey decrypts to "invalid"
         assert all(results.values())
-        replay = api.post(SOURCES_PATH, json=REJECTED, headers={"Idempotency-Key": "before-crash"})
+        replay = api.post(LOG_SOURCES, json=REJECTED, headers={"Idempotency-Key": "before-crash"})
         assert replay.headers.get("Idempotent-Replayed") == "true"
         assert replay.json()["data"] == rejected
         api.close()
@@ -110,7 +108,7 @@ def test_key_from_the_environment_is_used_and_a_wrong_one_refuses_to_start(
     monkeypatch.setenv(KEY_ENV_VAR, key)
     with EmulatorProcess(db_path=db) as emu:
         created = httpx.post(
-            f"{emu.url}{SOURCES_PATH}", json=VALID_BODIES["datadog"], headers=auth(emu.api_key)
+            f"{emu.url}{LOG_SOURCES}", json=VALID_BODIES["datadog"], headers=auth(emu.api_key)
         )
         assert created.status_code == 201
     assert not key_file_for(db).exists()
@@ -125,5 +123,5 @@ def test_key_from_the_environment_is_used_and_a_wrong_one_refuses_to_start(
     assert "not-a-key" not in malformed.stderr
 
     with EmulatorProcess(db_path=db) as again:  # the right key still opens it
-        listed = httpx.get(f"{again.url}{SOURCES_PATH}", headers=auth(again.api_key))
+        listed = httpx.get(f"{again.url}{LOG_SOURCES}", headers=auth(again.api_key))
         assert listed.status_code == 200

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from emulator.helpers import VALID_BODIES
+from raw_api import LOG_SOURCES, auth
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import SOURCES_PATH, VALID_BODIES, auth
 
 
 def test_a_full_lifecycle_leaks_no_secret_anywhere() -> None:
@@ -15,22 +15,20 @@ def test_a_full_lifecycle_leaks_no_secret_anywhere() -> None:
         with httpx.Client(base_url=emu.url, headers=auth(emu.api_key), timeout=10) as api:
             for body in VALID_BODIES.values():
                 created = api.post(
-                    SOURCES_PATH, json=body, headers={"Idempotency-Key": body["name"]}
+                    LOG_SOURCES, json=body, headers={"Idempotency-Key": body["name"]}
                 )
                 source = created.json()["data"]["id"]
-                replay = api.post(
-                    SOURCES_PATH, json=body, headers={"Idempotency-Key": body["name"]}
-                )
+                replay = api.post(LOG_SOURCES, json=body, headers={"Idempotency-Key": body["name"]})
                 rotate = api.put(
-                    f"{SOURCES_PATH}/{source}", json={"credentials": body["credentials"]}
+                    f"{LOG_SOURCES}/{source}", json={"credentials": body["credentials"]}
                 )
                 bad = api.put(
-                    f"{SOURCES_PATH}/{source}",
+                    f"{LOG_SOURCES}/{source}",
                     json={"credentials": {**body["credentials"], "extra": "x"}},
                 )
-                tested = api.post(f"{SOURCES_PATH}/{source}/test")
-                listed = api.get(SOURCES_PATH)
-                deleted = api.delete(f"{SOURCES_PATH}/{source}")
+                tested = api.post(f"{LOG_SOURCES}/{source}/test")
+                listed = api.get(LOG_SOURCES)
+                deleted = api.delete(f"{LOG_SOURCES}/{source}")
                 for response in (created, replay, rotate, bad, tested, listed, deleted):
                     seen.append(response.text + str(response.headers))
         seen.append(repr(emu.requests()))

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emulator.helpers import CLOUDWATCH
 from sigsentry_emulator.backend import Backend, Caller
 from sigsentry_emulator.crypto import CredentialCipher
 from sigsentry_emulator.errors import MAX_DETAILS, ApiError, ValidationFailed
@@ -26,8 +27,6 @@ from sigsentry_emulator.models import (
     decode_json,
 )
 from sigsentry_emulator.store import Store
-
-from .helpers import CLOUDWATCH
 
 FAST = settings(
     derandomize=True,

@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from raw_api import LOG_SOURCES
 from sigsentry_emulator.testing import EmulatorProcess
-
-from .helpers import SOURCES_PATH
 
 PAGES = Path(__file__).parent / "vendor_pages"
 VENDOR_HOST = "https://api.sigsentry.com"
@@ -103,19 +102,19 @@ def test_put_page_curl_with_a_real_id_pauses_the_source(
 ) -> None:
     source = page("post-log-source.txt")
     body = first_json_object(source, '{\n  "type": "cloudwatch"')
-    created = api.post(SOURCES_PATH, json=body).json()["data"]
+    created = api.post(LOG_SOURCES, json=body).json()["data"]
     request = as_request(curl_command(page("put-log-source.txt")), emulator.url, emulator.api_key)
     request["url"] = request["url"].replace("ls_a1b2c3", created["id"])
 
     response = httpx.request(**request)
 
     assert response.json() == {"success": True, "data": {"updated": True}}
-    assert api.get(SOURCES_PATH).json()["data"][0]["isActive"] is False
+    assert api.get(LOG_SOURCES).json()["data"][0]["isActive"] is False
 
 
 def test_post_page_request_body_example_is_accepted(api: httpx.Client) -> None:
     body = first_json_object(page("post-log-source.txt"), '{\n  "type": "cloudwatch"')
-    response = api.post(SOURCES_PATH, json=body)
+    response = api.post(LOG_SOURCES, json=body)
     assert response.status_code == 201
     record = response.json()["data"]
     page_response = first_json_object(page("post-log-source.txt"), '{\n  "success": true')
@@ -127,15 +126,15 @@ def test_post_page_request_body_example_is_accepted(api: httpx.Client) -> None:
 
 def test_put_page_request_body_example_updates(api: httpx.Client) -> None:
     created = api.post(
-        SOURCES_PATH,
+        LOG_SOURCES,
         json=first_json_object(page("post-log-source.txt"), '{\n  "type": "cloudwatch"'),
     ).json()["data"]
     update = first_json_object(page("put-log-source.txt"), '{\n"name": "prod-cloudwatch-renamed"')
 
-    response = api.put(f"{SOURCES_PATH}/{created['id']}", json=update)
+    response = api.put(f"{LOG_SOURCES}/{created['id']}", json=update)
 
     assert response.json() == first_json_object(page("put-log-source.txt"), '{\n"success": true')
-    [after] = api.get(SOURCES_PATH).json()["data"]
+    [after] = api.get(LOG_SOURCES).json()["data"]
     assert (after["name"], after["sources"], after["isActive"]) == (
         update["name"],
         update["sources"],
@@ -155,7 +154,7 @@ def test_put_page_request_body_example_updates(api: httpx.Client) -> None:
 def test_put_page_common_patterns(api: httpx.Client, pattern: str, body: dict[str, Any]) -> None:
     assert re.search(pattern, page("put-log-source.txt"))
     created = api.post(
-        SOURCES_PATH,
+        LOG_SOURCES,
         json=first_json_object(page("post-log-source.txt"), '{\n  "type": "cloudwatch"'),
     ).json()["data"]
-    assert api.put(f"{SOURCES_PATH}/{created['id']}", json=body).status_code == 200
+    assert api.put(f"{LOG_SOURCES}/{created['id']}", json=body).status_code == 200

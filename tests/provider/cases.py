@@ -3,11 +3,14 @@ provider tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from pulumi.dynamic.dynamic import serialize_provider
-from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
 
+from provider_plugin import ProviderPlugin
+from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
+from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider
 
 __all__ = [
@@ -16,6 +19,8 @@ __all__ = [
     "ROTATED",
     "SOURCES",
     "TYPES",
+    "PluginFactory",
+    "emulator_config",
     "inputs",
     "secret_values",
     "urn",
@@ -50,3 +55,16 @@ def inputs(source_type: str = "cloudwatch", **overrides: Any) -> dict[str, Any]:
 
 def without_provider(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k != "__provider"}
+
+
+PluginFactory = Callable[..., ProviderPlugin]
+"""The `start_plugin` fixture: a configured plugin for the given stack config."""
+
+
+def emulator_config(emulator: EmulatorProcess, **extra: str) -> dict[str, str]:
+    return {
+        "sigsentry:apiUrl": emulator.url,
+        "sigsentry:apiKey": emulator.api_key,
+        "sigsentry:maxRetries": "2",
+        **extra,
+    }

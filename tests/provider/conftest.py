@@ -6,27 +6,15 @@ of one test never serves another.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from process_state import clean_process_state as clean_process_state
-from provider_plugin import ProviderPlugin
 
+from provider.cases import PluginFactory, emulator_config
+from provider_plugin import ProviderPlugin
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
-
-
-def emulator_config(emulator: EmulatorProcess, **extra: str) -> dict[str, str]:
-    return {
-        "sigsentry:apiUrl": emulator.url,
-        "sigsentry:apiKey": emulator.api_key,
-        "sigsentry:maxRetries": "2",
-        **extra,
-    }
-
-
-PluginFactory = Callable[..., ProviderPlugin]
 
 
 @pytest.fixture
@@ -51,8 +39,8 @@ def plugin(emulator: EmulatorProcess, start_plugin: PluginFactory) -> ProviderPl
 
 
 @pytest.fixture
-def api(emulator: EmulatorProcess) -> Iterator[SigSentryClient]:
-    """A client of its own, to look at (and change) what the provider did."""
+def sigsentry(emulator: EmulatorProcess) -> Iterator[SigSentryClient]:
+    """A `SigSentryClient` of the test's own, to look at (and change) what the provider did."""
     import httpx
 
     client = SigSentryClient(

@@ -14,6 +14,7 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_SENTINEL
 
+from provider.cases import emulator_config
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import (
     LogSourceProvider,
@@ -21,8 +22,6 @@ from sigsentry_pulumi import (
     SigSentryError,
     VerificationFailedError,
 )
-
-from .conftest import emulator_config
 
 CREDENTIALS = {"apiKey": "adoption-test-key", "appKey": "adoption-test-app"}
 
@@ -47,9 +46,9 @@ def declared(adopt_id: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-def by_hand(api: SigSentryClient, kind: str = "datadog") -> str:
+def by_hand(sigsentry: SigSentryClient, kind: str = "datadog") -> str:
     credentials = CREDENTIALS if kind == "datadog" else {"host": "https://loki.example.com"}
-    record = api.create_log_source(
+    record = sigsentry.create_log_source(
         type=kind, name="by-hand", credentials=credentials, sources=["service:old"]
     )
     return record.id
@@ -101,9 +100,9 @@ def test_diff_keeping_or_removing_adopt_id_is_no_change_another_replaces(
 
 
 def test_create_adopts_with_one_put_and_keeps_the_id(
-    emulator: EmulatorProcess, api: SigSentryClient
+    emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
-    source_id = by_hand(api)
+    source_id = by_hand(sigsentry)
     provider = configured(emulator)
     before = len(emulator.requests())
     created = provider.create(declared(source_id, verify=True))
@@ -112,7 +111,7 @@ def test_create_adopts_with_one_put_and_keeps_the_id(
         ("PUT", source_id),
         ("POST", f"/v1/config/log-sources/{source_id}/test"),
     ]
-    live = api.find_log_source(source_id)
+    live = sigsentry.find_log_source(source_id)
     assert live is not None
     assert (live.name, live.sources, live.is_active) == ("adopted", ["service:new"], False)
     outputs = created.outs or {}
@@ -125,9 +124,9 @@ def test_create_adopts_with_one_put_and_keeps_the_id(
 
 @pytest.mark.parametrize("problem", ["missing", "other type"])
 def test_create_refuses_a_missing_source_or_another_type_without_writing(
-    emulator: EmulatorProcess, api: SigSentryClient, problem: str
+    emulator: EmulatorProcess, sigsentry: SigSentryClient, problem: str
 ) -> None:
-    source_id = "ls_missing" if problem == "missing" else by_hand(api, kind="loki")
+    source_id = "ls_missing" if problem == "missing" else by_hand(sigsentry, kind="loki")
     provider = configured(emulator)
     before = len(emulator.requests())
     with pytest.raises(SigSentryError) as raised:
@@ -139,12 +138,12 @@ def test_create_refuses_a_missing_source_or_another_type_without_writing(
 
 
 def test_a_failed_verification_leaves_the_adopted_source_in_place(
-    emulator: EmulatorProcess, api: SigSentryClient
+    emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
-    source_id = by_hand(api)
+    source_id = by_hand(sigsentry)
     provider = configured(emulator)
     inputs = declared(source_id, verify=True, credentials={"apiKey": "invalid", "appKey": "x"})
     with pytest.raises(VerificationFailedError):
         provider.create(inputs)
-    live = api.find_log_source(source_id)
+    live = sigsentry.find_log_source(source_id)
     assert live is not None and live.name == "adopted"  # adopted, then the test call failed

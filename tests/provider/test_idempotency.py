@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
+from provider.cases import inputs
+from provider.test_requests import checked, provider_for
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider, SigSentryError, _runtime
 from sigsentry_pulumi.provider import IDENTITY_KEY
-
-from .cases import inputs
-from .test_requests import checked, provider_for
 
 IDENTITY = "proj/dev/sigsentry:LogSource/test-loki"
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from provider_plugin import ProviderCallError, ProviderPlugin
 from pulumi.output import Unknown
-from samples import unknown
 
+from provider.cases import (
+    CREDENTIALS,
+    PROVIDER,
+    ROTATED,
+    SOURCES,
+    TYPES,
+    PluginFactory,
+    emulator_config,
+    inputs,
+    secret_values,
+    urn,
+)
+from provider_plugin import ProviderCallError, ProviderPlugin
+from samples import unknown
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
-
-from .cases import CREDENTIALS, PROVIDER, ROTATED, SOURCES, TYPES, inputs, secret_values, urn
-from .conftest import PluginFactory, emulator_config
 
 
 def create(plugin: ProviderPlugin, name: str, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -34,7 +43,7 @@ def assert_no_secret_in(text: str, emulator: EmulatorProcess) -> None:
 
 @pytest.mark.parametrize("source_type", TYPES)
 def test_full_lifecycle_per_type(
-    source_type: str, plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    source_type: str, plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     news = inputs(source_type)
     id_, outputs = create(plugin, "src", news)
@@ -47,7 +56,7 @@ def test_full_lifecycle_per_type(
     assert outputs["tenantId"] == emulator.tenant_id
     assert outputs["projectId"] == emulator.project_id
     assert outputs["createdAt"]
-    live = api.find_log_source(id_)
+    live = sigsentry.find_log_source(id_)
     assert live is not None and live.name == f"test-{source_type}"
 
     # a second `up` with the same program: no change
@@ -66,7 +75,7 @@ def test_full_lifecycle_per_type(
     assert updated["credentials"] == ROTATED[source_type]
     assert updated["tenantId"] == outputs["tenantId"]
     assert updated["createdAt"] == outputs["createdAt"]
-    live = api.find_log_source(id_)
+    live = sigsentry.find_log_source(id_)
     assert live is not None and (live.name, live.sources) == ("renamed", ["extra-source"])
 
     # refresh: the live record, with credentials carried over from state
@@ -83,7 +92,7 @@ def test_full_lifecycle_per_type(
 
     # destroy
     plugin.delete(id_, urn("src"), updated)
-    assert api.find_log_source(id_) is None
+    assert sigsentry.find_log_source(id_) is None
     assert_no_secret_in(plugin.output, emulator)
 
 
@@ -101,7 +110,7 @@ def test_verify_runs_the_test_call_after_create(
 
 @pytest.mark.parametrize("source_type", TYPES)
 def test_a_failed_verification_rolls_the_create_back(
-    source_type: str, plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    source_type: str, plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     credentials = dict(CREDENTIALS[source_type])
     if "host" in credentials:
@@ -128,7 +137,7 @@ def test_a_failed_verification_rolls_the_create_back(
     methods = [r["method"] for r in emulator.requests()]
     assert methods == ["POST"] + ["POST"] * test_calls + ["DELETE"]  # create, test, roll back
     emulator.clear_faults()
-    assert list(api.iter_log_sources()) == []
+    assert list(sigsentry.iter_log_sources()) == []
     assert_no_secret_in(caught.value.details + plugin.output, emulator)
 
 
@@ -144,17 +153,17 @@ def test_a_rejected_verification_says_what_to_do(
 
 
 def test_inactive_source_is_created_then_paused(
-    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     id_, outputs = create(plugin, "paused", inputs("splunk", isActive=False))
     assert outputs["isActive"] is False
     assert calls(emulator) == ["POST /v1/config/log-sources", f"PUT /v1/config/log-sources/{id_}"]
-    live = api.find_log_source(id_)
+    live = sigsentry.find_log_source(id_)
     assert live is not None and live.is_active is False
 
 
 def test_a_failed_pause_rolls_the_create_back(
-    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     emulator.set_faults({"rules": [{"method": "PUT", "path": "*", "fault": "500"}]})
     checked = plugin.check(urn("paused"), {}, inputs("loki", isActive=False))
@@ -164,11 +173,11 @@ def test_a_failed_pause_rolls_the_create_back(
     methods = [r["method"] for r in emulator.requests()]
     assert methods == ["POST", "PUT", "PUT", "PUT", "DELETE"]  # maxRetries 2, then roll back
     emulator.clear_faults()
-    assert list(api.iter_log_sources()) == []
+    assert list(sigsentry.iter_log_sources()) == []
 
 
 def test_a_dropped_create_is_retried_with_the_same_key_and_makes_one_source(
-    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     emulator.set_faults(
         {"rules": [{"method": "POST", "path": "/v1/config/log-sources", "sequence": ["drop"]}]}
@@ -176,7 +185,7 @@ def test_a_dropped_create_is_retried_with_the_same_key_and_makes_one_source(
     id_, _ = create(plugin, "once", inputs("datadog"))
     log = emulator.requests()
     assert [(r["method"], r["replayed"]) for r in log] == [("POST", False), ("POST", True)]
-    assert [r.id for r in api.iter_log_sources()] == [id_]
+    assert [r.id for r in sigsentry.iter_log_sources()] == [id_]
 
 
 def test_rate_limited_create_waits_and_succeeds(
@@ -220,10 +229,10 @@ def test_pausing_sends_only_is_active(plugin: ProviderPlugin, emulator: Emulator
 
 
 def test_update_of_a_source_deleted_outside_pulumi_says_to_refresh(
-    plugin: ProviderPlugin, api: SigSentryClient
+    plugin: ProviderPlugin, sigsentry: SigSentryClient
 ) -> None:
     id_, outputs = create(plugin, "gone", inputs("cloudwatch"))
-    api.delete_log_source(id_)
+    sigsentry.delete_log_source(id_)
     with pytest.raises(ProviderCallError) as caught:
         plugin.update(id_, urn("gone"), outputs, inputs("cloudwatch", name="new"))
     assert "deleted outside Pulumi" in caught.value.message
@@ -231,19 +240,19 @@ def test_update_of_a_source_deleted_outside_pulumi_says_to_refresh(
 
 
 def test_read_of_a_deleted_source_reports_it_gone(
-    plugin: ProviderPlugin, api: SigSentryClient
+    plugin: ProviderPlugin, sigsentry: SigSentryClient
 ) -> None:
     id_, outputs = create(plugin, "gone", inputs("splunk"))
-    api.delete_log_source(id_)
+    sigsentry.delete_log_source(id_)
     read = plugin.read(id_, urn("gone"), outputs, inputs("splunk"))
     assert read.id == ""
 
 
 def test_refresh_records_drift_in_outputs_and_inputs(
-    plugin: ProviderPlugin, api: SigSentryClient
+    plugin: ProviderPlugin, sigsentry: SigSentryClient
 ) -> None:
     id_, outputs = create(plugin, "drift", inputs("cloudwatch"))
-    api.update_log_source(id_, name="renamed-in-console", sources=["/aws/x"], is_active=False)
+    sigsentry.update_log_source(id_, name="renamed-in-console", sources=["/aws/x"], is_active=False)
     read = plugin.read(id_, urn("drift"), outputs, inputs("cloudwatch"))
     for values in (read.outputs, read.inputs or {}):
         assert values["name"] == "renamed-in-console"
@@ -255,8 +264,10 @@ def test_refresh_records_drift_in_outputs_and_inputs(
     assert diff.changes is True and diff.replaces == ()
 
 
-def test_get_reads_an_existing_source_by_id(plugin: ProviderPlugin, api: SigSentryClient) -> None:
-    record = api.create_log_source(
+def test_get_reads_an_existing_source_by_id(
+    plugin: ProviderPlugin, sigsentry: SigSentryClient
+) -> None:
+    record = sigsentry.create_log_source(
         type="datadog", name="made-elsewhere", credentials=CREDENTIALS["datadog"], sources=["s"]
     )
     # `LogSource.get` sends a Read with the id and only the registration's inputs
@@ -267,9 +278,11 @@ def test_get_reads_an_existing_source_by_id(plugin: ProviderPlugin, api: SigSent
     assert "credentials" not in read.outputs
 
 
-def test_delete_of_a_missing_source_succeeds(plugin: ProviderPlugin, api: SigSentryClient) -> None:
+def test_delete_of_a_missing_source_succeeds(
+    plugin: ProviderPlugin, sigsentry: SigSentryClient
+) -> None:
     id_, outputs = create(plugin, "twice", inputs("loki"))
-    api.delete_log_source(id_)
+    sigsentry.delete_log_source(id_)
     plugin.delete(id_, urn("twice"), outputs)
 
 
@@ -415,7 +428,7 @@ def test_quota_exceeded_explains_the_limit(
 
 
 def test_concurrent_creates_share_the_plugins_client_safely(
-    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -426,5 +439,7 @@ def test_concurrent_creates_share_the_plugins_client_safely(
     with ThreadPoolExecutor(max_workers=8) as pool:
         ids = list(pool.map(make, range(12)))
     assert len(set(ids)) == 12
-    assert sorted(r.name for r in api.iter_log_sources()) == sorted(f"c{i}" for i in range(12))
+    assert sorted(r.name for r in sigsentry.iter_log_sources()) == sorted(
+        f"c{i}" for i in range(12)
+    )
     assert [r["method"] for r in emulator.requests()].count("POST") == 12

@@ -5,12 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from provider_plugin import ProviderPlugin
 
+from provider.cases import CREDENTIALS, PROVIDER, urn
+from provider_plugin import ProviderPlugin
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
-
-from .cases import CREDENTIALS, PROVIDER, urn
 
 COUNT = 300
 
@@ -25,13 +24,13 @@ def list_requests(emulator: EmulatorProcess) -> list[dict[str, object]]:
 
 @pytest.mark.slow
 def test_refreshing_300_sources_costs_one_list_walk(
-    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     emulator.set_quota(COUNT + 10)
     emulator.set_rate_limit(0)
     states = {}
     for index in range(COUNT):
-        record = api.create_log_source(
+        record = sigsentry.create_log_source(
             type="cloudwatch",
             name=f"bulk-{index}",
             credentials=CREDENTIALS["cloudwatch"],
@@ -76,12 +75,12 @@ def test_refreshing_300_sources_costs_one_list_walk(
 
 @pytest.mark.slow
 def test_a_walk_crosses_pages_when_a_project_has_more_than_500(
-    plugin: ProviderPlugin, emulator: EmulatorProcess, api: SigSentryClient
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
 ) -> None:
     emulator.set_quota(600)
     emulator.set_rate_limit(0)
     ids = [
-        api.create_log_source(
+        sigsentry.create_log_source(
             type="datadog", name=f"n{i}", credentials=CREDENTIALS["datadog"], sources=["s"]
         ).id
         for i in range(501)

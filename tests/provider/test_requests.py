@@ -16,10 +16,9 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
+from provider.cases import CREDENTIALS, ROTATED, inputs, secret_values, without_provider
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceGoneError, LogSourceProvider, __version__, _runtime
-
-from .cases import CREDENTIALS, ROTATED, inputs, secret_values, without_provider
 
 
 @pytest.fixture

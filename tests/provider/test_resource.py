@@ -23,9 +23,8 @@ from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
+from provider.cases import TYPE_TOKEN
 from sigsentry_pulumi import LogSource, LogSourceArgs, LogSourceProvider
-
-from .cases import TYPE_TOKEN
 
 KEY = "ss_secret_program-test-key-0451"
 AWS_SECRET = "wJalr-program-test-secret"

@@ -1,6 +1,6 @@
 """A direct driver of the ``python -m pulumi.dynamic`` plugin, for tests of the provider's calls."""
 
-from .driver import (
+from provider_plugin.driver import (
     CheckResponse,
     DiffResponse,
     PluginStartError,

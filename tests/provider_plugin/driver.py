@@ -46,7 +46,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .process import PortProcess
+from provider_plugin.process import PortProcess
 
 __all__ = [
     "CheckResponse",
