@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_RATE = 100.0
-DEFAULT_BURST = 200.0
 
 
 @dataclass

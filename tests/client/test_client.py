@@ -322,14 +322,7 @@ def test_no_project_header_without_a_project() -> None:
 
 
 def test_iter_walks_every_page_at_the_largest_page_size() -> None:
-    api = ScriptedAPI(
-        envelope([record(1), record(2)], nextCursor="c1")
-        if False
-        else httpx.Response(
-            200, json={"success": True, "data": [record(1), record(2)], "nextCursor": "c1"}
-        ),
-        httpx.Response(200, json={"success": True, "data": [record(3)], "nextCursor": None}),
-    )
+    api = ScriptedAPI(page([record(1), record(2)], next_cursor="c1"), page([record(3)]))
     ids = [r.id[-1] for r in make_client(api).iter_log_sources()]
     assert ids == ["1", "2", "3"]
     assert [dict(r.url.params) for r in api.requests] == [
