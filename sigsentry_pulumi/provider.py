@@ -13,11 +13,12 @@ value.
 
 What each operation does:
 
-* `check`: offline validation (`_models.validate_inputs`), defaults `isActive=True` and
-  `verify=False`; a value a preview does not know yet is skipped. Broken provider settings (no
-  API key, a key that cannot be sent in a header, a malformed `sigsentry:apiUrl`) fail it with
-  the message an API call would give, so a preview fails as `up` would, without a request;
-  `sigsentry:validate=true` adds one list request per process (`_preflight`).
+* `check`: offline validation (`validation.check_inputs`, shared with the testing kit's
+  mocks), defaults `isActive=True` and `verify=False`; a value a preview does not know yet is
+  skipped. Broken provider settings (no API key, a key that cannot be sent in a header, a
+  malformed `sigsentry:apiUrl`) fail it with the message an API call would give, so a preview
+  fails as `up` would, without a request; `sigsentry:validate=true` adds one list request per
+  process (`_preflight`).
 * every call uses the settings of the resource's `account` input (`_accounts`): absent, the
   `sigsentry:` settings; `tenantb`, those under `tenantb:`. Changing `account` replaces the
   source.
@@ -84,16 +85,15 @@ from ._errors import (
     SigSentryError,
     VerificationFailedError,
 )
-from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown, validate_inputs
+from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown
 from ._types import COMPARED_STATE, FILLED_DEFAULTS, REPLACING_STATE
+from .validation import ADOPT_KEY as ADOPT_KEY
+from .validation import ADOPT_PREFIX as ADOPT_PREFIX
+from .validation import IDENTITY_KEY as IDENTITY_KEY
+from .validation import check_inputs
 
 __all__ = ["LogSourceProvider"]
 
-IDENTITY_KEY: Final = "resourceIdentity"
-"""The input naming the resource in its stack, which keys its creates (see `create`)."""
-ADOPT_KEY: Final = "adoptId"
-"""The input naming an existing source to adopt on create instead of a POST (see `create`)."""
-ADOPT_PREFIX: Final = "ls_"
 MAX_REFRESH_TESTS: Final = 3
 """Test calls one refresh runs at once (`verify=True` sources; see `read`)."""
 _refresh_tests = threading.BoundedSemaphore(MAX_REFRESH_TESTS)
@@ -116,20 +116,10 @@ class LogSourceProvider(ResourceProvider):
         _accounts.configure(req.config.get)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {key: value for key, value in news.items() if value is not None}
-        for key, default in DEFAULTS.items():
-            inputs.setdefault(key, default)
-        # `resourceIdentity` is registered by LogSource itself (see `create`), not by the user.
-        # `account` names the settings to use (`_accounts`); it is checked here, not by the API.
-        own = (IDENTITY_KEY, ACCOUNT_KEY, ADOPT_KEY)
-        given = {k: v for k, v in inputs.items() if k not in own}
-        failures = [CheckFailure(p.field, p.reason) for p in validate_inputs(given)]
-        adopt_problem = _adopt_problem(inputs.get(ADOPT_KEY), inputs.get(IDENTITY_KEY))
-        if adopt_problem is not None:
-            failures.append(CheckFailure(ADOPT_KEY, adopt_problem))
-        account_problem = _accounts.validate_name(inputs.get(ACCOUNT_KEY))
-        if account_problem is not None:
-            failures.append(CheckFailure(ACCOUNT_KEY, account_problem))
+        # The rules live in `validation`, shared with `sigsentry_pulumi.testing.LogSourceMocks`;
+        # only the provider settings, which need the stack config, are checked here alone.
+        inputs, problems = check_inputs(news, adopters=_adopters)
+        failures = [CheckFailure(p.field, p.reason) for p in problems]
         if _accounts.account_of(inputs) is None:
             settings_problem = _preflight.problem()
         else:
@@ -273,29 +263,6 @@ def _still_valid(client: SigSentryClient, log_source_id: str, project: str | Non
     """Whether SigSentry's test call accepts the stored credentials (a refresh with verify)."""
     with _refresh_tests:
         return client.test_log_source(log_source_id, project_id=project).ok
-
-
-def _adopt_problem(adopt: Any, identity: Any) -> str | None:
-    """Why `adopt_id` cannot be used, before anything is sent; None when it can (or is unknown).
-
-    Two resources of one deployment adopting the same source are refused here, so a preview
-    fails before any write.
-    """
-    if adopt is None or is_unknown(adopt):
-        return None
-    if not isinstance(adopt, str) or not adopt.startswith(ADOPT_PREFIX) or adopt == ADOPT_PREFIX:
-        return f"adopt_id must be a log source id such as 'ls_...', not {str(adopt)[:40]!r}"
-    if not isinstance(identity, str):
-        return None
-    claimed = _adopters.setdefault(adopt, identity)
-    if claimed != identity:
-        other = claimed.rsplit("/", 1)[-1]
-        return (
-            f"log source {adopt} is already adopted by the resource {other!r} of this stack; "
-            f"one source can be managed by one resource only: remove adopt_id={adopt!r} from "
-            "one of them"
-        )
-    return None
 
 
 def _adopt(client: SigSentryClient, props: Mapping[str, Any], project: str | None) -> CreateResult:
