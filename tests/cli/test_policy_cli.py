@@ -27,6 +27,7 @@ from .policy_support import (
     BAD_PROJECT,
     PACK,
     PACK_NAME,
+    Program,
     Violation,
     by_policy,
     folder_program,
@@ -293,3 +294,169 @@ def test_a_value_unknown_in_preview_is_judged_at_update_time(
     assert changes(up) == {"create": 3}
     assert violations(events) == []
     assert sorted(s["name"] for s in list_sources(api)) == ["prod-first", "prod-second"]
+
+
+def test_all_advisory_lets_the_bad_program_preview_pass_on_a_stack_not_listed(
+    make_stack: Callable[..., Any], emulator: Any, tmp_path: Path
+) -> None:
+    config = bad_program_config()
+    stack = make_stack(folder_program(BAD_PROGRAM), project=BAD_PROJECT, secrets=config.secret)
+    preview, found = preview_with_pack(
+        stack, tmp_path, {"all": "advisory", "verify-enabled": {"stacks": ["prod"]}}
+    )
+    assert op_counts(preview.change_summary) == {"create": 9}
+    # Every policy but verify-enabled (dev is not a listed stack) warns, once, and only warns.
+    expected = {p: r for p, (_, r, _) in BAD_PROGRAM_VIOLATIONS.items() if p != "verify-enabled"}
+    assert {v.policy: v.resource for v in found} == expected
+    assert len(found) == len(expected)
+    assert {v.level for v in found} == {"advisory"}
+    assert [r for r in emulator.requests() if r["method"] != "GET"] == []
+
+
+def test_config_disables_a_policy_raises_another_and_moves_a_threshold(
+    make_stack: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = bad_program_config()
+    stack = make_stack(
+        folder_program(BAD_PROGRAM), project=BAD_PROJECT, stack_name="prod", secrets=config.secret
+    )
+    text, found = failing_preview_with_pack(
+        stack,
+        tmp_path,
+        {
+            "all": "advisory",
+            "name-pattern": "disabled",
+            "max-sources": {"maxSources": 25},
+            "cloudwatch-session-token": {"enforcementLevel": "mandatory"},
+            "verify-enabled": {"stacks": ["prod"]},
+        },
+    )
+    levels = {v.policy: v.level for v in found}
+    assert "name-pattern" not in levels  # disabled
+    assert "max-sources" not in levels  # 21 sources are within 25
+    assert levels.pop("cloudwatch-session-token") == "mandatory"  # the one that fails it
+    assert set(levels) == {"https-hosts", "verify-enabled", "no-catch-all-sources"} | {
+        "unique-type-and-name"
+    }
+    assert set(levels.values()) == {"advisory"}
+    assert "credentials carry no sessionToken" in text
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"verify-enabled": {"stacks": "prod"}},
+            "verify-enabled: stacks: Invalid type. Expected: array, given: string",
+        ),
+        (
+            {"max-sources": {"maxSources": "many"}},
+            "max-sources: maxSources: Invalid type. Expected: integer, given: string",
+        ),
+        (
+            {"https-hosts": "strict"},
+            'parsing enforcement level for "https-hosts": "strict" is not a valid enforcement',
+        ),
+    ],
+    ids=["stacks-not-a-list", "limit-not-a-number", "unknown-level"],
+)
+def test_a_pack_config_of_the_wrong_shape_is_refused_naming_the_policy_and_field(
+    config: dict[str, Any],
+    message: str,
+    make_stack: Callable[..., Any],
+    emulator: Any,
+    tmp_path: Path,
+) -> None:
+    stack = make_stack(log_source_program())
+    text, found = failing_preview_with_pack(stack, tmp_path, config)
+    assert message in text
+    assert found == []
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"max-source": "mandatory"}, {"max-sources": {"maxSource": 0}}],
+    ids=["misspelt-policy", "misspelt-property"],
+)
+def test_a_misspelt_policy_or_property_in_the_pack_config_is_ignored_by_the_cli(
+    config: dict[str, Any], make_stack: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The CLI checks the config only against the schema of each policy it names, and the
+    schemas allow extra properties: a typo leaves the policy at its defaults, silently."""
+    stack = make_stack(log_source_program(sources=[f"/aws/{n}" for n in range(21)]))
+    text, found = failing_preview_with_pack(stack, tmp_path, config)
+    # max-sources still applies, at its default level and limit
+    assert [(v.policy, v.level) for v in found] == [("max-sources", "mandatory")]
+    assert "lists 21 sources, more than the allowed 20" in text
+
+
+def host_from_another_source(scheme: str) -> Program:
+    """`prod-loki`'s host is made from `prod-leader`'s id: not known until leader exists."""
+
+    def program() -> None:
+        import pulumi
+
+        from sigsentry_pulumi import CloudWatchCredentials, LogSource
+
+        config = pulumi.Config()
+        aws: CloudWatchCredentials = {
+            "accessKeyId": config.require_secret("secretA"),
+            "secretAccessKey": config.require_secret("secretB"),
+            "sessionToken": config.require_secret("secretB"),
+        }
+        leader = LogSource(
+            "prod-leader", type="cloudwatch", credentials=aws, sources=["/aws/lambda/a"]
+        )
+        LogSource(
+            "prod-loki",
+            type="loki",
+            credentials={
+                "host": leader.id.apply(lambda id_: f"{scheme}://{id_}.example.com"),
+                "apiKey": config.require_secret("secretA"),
+            },
+            sources=['{app="checkout-api"}'],
+        )
+
+    return program
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_a_host_unknown_in_preview_is_noted_then_judged_by_the_update(
+    scheme: str,
+    make_stack: Callable[..., Any],
+    emulator: Any,
+    api: httpx.Client,
+    tmp_path: Path,
+) -> None:
+    from pulumi import automation as auto
+
+    stack = make_stack(host_from_another_source(scheme))
+    preview, found = preview_with_pack(stack, tmp_path)
+    assert op_counts(preview.change_summary) == {"create": 3}
+    # The preview cannot judge the host: pulumi-policy skips https-hosts with an advisory note.
+    (skipped,) = found
+    assert (skipped.policy, skipped.level, skipped.resource) == (
+        "https-hosts",
+        "advisory",
+        "prod-loki",
+    )
+    assert "can't run policy 'https-hosts'" in skipped.message
+    assert "can't be known during preview" in skipped.message
+
+    events: list[Any] = []
+    if scheme == "https":
+        up = stack.up(policy_packs=[str(PACK)], show_secrets=False, on_event=events.append)
+        assert changes(up) == {"create": 3}
+        assert violations(events) == []
+        assert sorted(s["type"] for s in list_sources(api)) == ["cloudwatch", "loki"]
+        return
+    # At update time the host is known: plain http:// fails the update before loki is created.
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up(policy_packs=[str(PACK)], show_secrets=False, on_event=events.append)
+    assert [(v.policy, v.level, v.resource) for v in violations(events)] == [
+        ("https-hosts", "mandatory", "prod-loki")
+    ]
+    assert "credentials.host uses plain http://" in str(failed.value)
+    assert [s["type"] for s in list_sources(api)] == ["cloudwatch"]
+    assert [r["method"] for r in emulator.requests() if r["method"] != "GET"] == ["POST"]
