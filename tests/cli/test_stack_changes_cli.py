@@ -1,7 +1,8 @@
 """How a stack of log sources changes under the real Pulumi CLI, beyond one source's lifecycle
 (tests/cli/test_lifecycle_cli.py): every type updated in place, a dependent following its
 replaced source, sources and reads dropped from the program, an update of a source deleted
-outside Pulumi, and replacements interrupted half-way by the API.
+outside Pulumi, replacements interrupted half-way by the API, and failed ups, updates and
+destroys that keep what they did in the state and no secret in the backend.
 
 Programs are closures over a `spec` dict the test edits between runs, as a user edits a program.
 """
@@ -407,3 +408,70 @@ def test_a_missing_credential_key_fails_the_preview_naming_resource_and_key(
     assert "half-configured" in message and "secretAccessKey" in message
     assert CREDENTIALS["cloudwatch"]["accessKeyId"] not in message
     assert emulator.requests() == []
+
+
+def test_a_failed_up_keeps_the_sources_it_created_and_the_next_up_adds_only_the_rest(
+    make_stack: Callable[..., Any], emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    from pulumi import automation as auto
+
+    stack = make_stack(leader_and_follower({"type": "cloudwatch"}))
+    emulator.set_quota(1)  # the leader fits, the follower (made after it) does not
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up(show_secrets=False)
+    assert "quota" in str(failed.value)
+    (leader,) = list_sources(api)
+    # Recorded in the state, so neither leaked outside the stack nor made twice.
+    assert [r["id"] for r in exported_log_sources(pulumi_env, stack)] == [leader["id"]]
+
+    emulator.set_quota(10)
+    mark = len(emulator.requests())
+    up = stack.up(show_secrets=False)
+    assert changes(up) == {"create": 1, "same": 2}  # the follower; the leader and the stack
+    assert up.outputs["leader_id"].value == leader["id"]
+    assert writes(emulator, mark) == [("POST", LOG_SOURCES)]
+    assert sorted(s["name"] for s in list_sources(api)) == ["follows-" + leader["id"], "leader"]
+    assert_no_plaintext(
+        {"error": str(failed.value), **backend_files(pulumi_env)},
+        emulator.api_key,
+        *sorted(SECRET_VALUES),
+    )
+
+
+def test_a_failed_update_and_a_failed_destroy_keep_the_state_and_no_secret(
+    make_stack: Callable[..., Any], emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    from pulumi import automation as auto
+
+    spec: Spec = {"type": "splunk", "credentials": CREDENTIALS["splunk"], "sources": ["main"]}
+    stack = make_stack(one_source(spec), config={"sigsentry:maxRetries": "0"})
+    main_id = stack.up(show_secrets=False).outputs["main_id"].value
+    texts: dict[str, str] = {}
+
+    # A rotation the API refuses: the state keeps the old credentials, so the next up sends
+    # the new ones again.
+    spec["credentials"] = ROTATED["splunk"]
+    emulator.set_faults({"rules": [{"method": "PUT", "fault": "500"}]})
+    with pytest.raises(auto.CommandError) as failed_update:
+        stack.up(show_secrets=False)
+    texts["update error"] = str(failed_update.value)
+    emulator.clear_faults()
+    mark = len(emulator.requests())
+    retried = stack.up(show_secrets=False)
+    assert changes(retried) == {"update": 1, "same": 1}
+    assert writes(emulator, mark) == [("PUT", source_path(main_id))]
+
+    # A destroy the API refuses: the source stays in the stack, and a second destroy ends it.
+    emulator.set_faults({"rules": [{"method": "DELETE", "fault": "500"}]})
+    with pytest.raises(auto.CommandError) as failed_destroy:
+        stack.destroy(show_secrets=False)
+    texts["destroy error"] = str(failed_destroy.value)
+    assert [r["id"] for r in exported_log_sources(pulumi_env, stack)] == [main_id]
+    assert [s["id"] for s in list_sources(api)] == [main_id]
+    assert_no_plaintext(
+        {**texts, **backend_files(pulumi_env)}, emulator.api_key, *sorted(SECRET_VALUES)
+    )
+    emulator.clear_faults()
+    assert changes(stack.destroy(show_secrets=False)) == {"delete": 2}
+    assert list_sources(api) == []
+    assert_no_plaintext(backend_files(pulumi_env), emulator.api_key, *sorted(SECRET_VALUES))
