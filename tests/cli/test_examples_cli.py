@@ -13,6 +13,7 @@ import pytest
 from tools.pulumi_cli import PulumiEnvironment
 
 from .conftest import (
+    backend_files,
     changes,
     example_program,
     list_sources,
@@ -89,7 +90,8 @@ def test_example_up_creates_what_it_declares_then_destroy_empties_the_api(
     assert {s["name"]: s["id"] for s in list_sources(api)} == ids
 
     leaks = all_encodings([*config.secret_values(), emulator.api_key])
-    for where, text in {"up": up.stdout + up.stderr, "preview": again.stdout}.items():
+    texts = {"up": up.stdout + up.stderr, "preview": again.stdout, **backend_files(pulumi_env)}
+    for where, text in texts.items():
         assert not [form for form in leaks if form in text], f"a secret appears in {where}"
 
     destroyed = stack.destroy(show_secrets=False)

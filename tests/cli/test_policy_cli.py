@@ -458,5 +458,10 @@ def test_a_host_unknown_in_preview_is_noted_then_judged_by_the_update(
         ("https-hosts", "mandatory", "prod-loki")
     ]
     assert "credentials.host uses plain http://" in str(failed.value)
+    # The message is the policy's description, then what is wrong with this source.
+    (violation,) = violations(events)
+    assert violation.message.startswith(
+        "Loki, Splunk and Elastic hosts must use https://.\nlog source 'prod-loki' (type loki): "
+    )
     assert [s["type"] for s in list_sources(api)] == ["cloudwatch"]
     assert [r["method"] for r in emulator.requests() if r["method"] != "GET"] == ["POST"]
