@@ -475,3 +475,46 @@ def test_a_failed_update_and_a_failed_destroy_keep_the_state_and_no_secret(
     assert changes(stack.destroy(show_secrets=False)) == {"delete": 2}
     assert list_sources(api) == []
     assert_no_plaintext(backend_files(pulumi_env), emulator.api_key, *sorted(SECRET_VALUES))
+
+
+def test_the_import_option_on_a_log_source_fails_before_any_request(
+    make_stack: Callable[..., Any], emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    """docs/provider.md: the SDK's plugin fails on `import_` before the provider runs, so a
+    source is taken over with `adopt_id` instead."""
+    from pulumi import automation as auto
+
+    response = api.post(
+        LOG_SOURCES,
+        json={
+            "type": "datadog",
+            "name": "made-outside",
+            "credentials": CREDENTIALS["datadog"],
+            "sources": ["service:a"],
+        },
+    )
+    response.raise_for_status()
+    existing = response.json()["data"]["id"]
+
+    def program() -> None:
+        import pulumi
+
+        from sigsentry_pulumi import LogSource
+
+        LogSource(
+            "imported",
+            type="datadog",
+            name="made-outside",
+            credentials=DATADOG,
+            sources=["service:a"],
+            opts=pulumi.ResourceOptions(import_=existing),
+        )
+
+    stack = make_stack(program)
+    mark = len(emulator.requests())
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up(show_secrets=False)
+    assert "KeyError: '__provider'" in str(failed.value)
+    assert emulator.requests()[mark:] == []
+    assert exported_log_sources(pulumi_env, stack) == []
+    assert [s["id"] for s in list_sources(api)] == [existing]
