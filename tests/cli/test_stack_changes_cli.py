@@ -2,7 +2,8 @@
 (tests/cli/test_lifecycle_cli.py): every type updated in place, a dependent following its
 replaced source, sources and reads dropped from the program, an update of a source deleted
 outside Pulumi, replacements interrupted half-way by the API, and failed ups, updates and
-destroys that keep what they did in the state and no secret in the backend.
+destroys that keep what they did in the state and no secret in the backend; and what a user
+meets with a missing credential key or the `import_` option.
 
 Programs are closures over a `spec` dict the test edits between runs, as a user edits a program.
 """
