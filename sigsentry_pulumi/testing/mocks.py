@@ -61,7 +61,7 @@ class EchoMocks(pulumi.runtime.Mocks):
         return args.resource_id or f"{args.name}_id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return dict(args.args), None
+        return dict(args.args), []  # no failures: the SDK iterates them, so a list, not None
 
 
 class LogSourceMocks(pulumi.runtime.Mocks):
