@@ -144,12 +144,14 @@ def _emulator_process_class() -> type[EmulatorProcess]:
         missing = getattr(error, "name", None) or ""
         if missing.split(".")[0] not in _EXTRA_MODULES:
             raise
-        pytest.fail(
-            f"the sigsentry_emulator fixtures need the emulator's dependencies ({missing} is "
-            f"not installed): {INSTALL_HINT}",
-            pytrace=False,
-        )
-    return EmulatorProcess
+    else:
+        return EmulatorProcess
+    # Outside the `except`: the message alone says it all, without the import's traceback.
+    pytest.fail(
+        f"the sigsentry_emulator fixtures need the emulator's dependencies ({missing} is not "
+        f"installed): {INSTALL_HINT}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
