@@ -6,43 +6,91 @@ from sigsentry_pulumi import SigSentryClient      # in a script
 ```
 """
 
-from ._client import SigSentryClient
-from ._config import ClientSettings
-from ._errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    InternalServerError,
-    LogSourceGoneError,
-    NotFoundError,
-    PermissionDeniedError,
-    QuotaExceededError,
-    RateLimitError,
-    RollbackFailedError,
-    RouteNotFoundError,
-    SigSentryError,
-    UnexpectedResponseError,
-    VerificationFailedError,
-)
-from ._models import LogSourcePage, LogSourceRecord, VerificationResult
-from ._types import (
-    CloudWatchCredentials,
-    Credentials,
-    DatadogCredentials,
-    ElasticCredentials,
-    GcpLoggingCredentials,
-    LogSourceArgs,
-    LogSourceType,
-    LokiCredentials,
-    SplunkCredentials,
-)
-from ._version import __version__
-from .provider import LogSourceProvider
-from .resource import LogSource
+import typing as _typing
+
+# The names load on first use (PEP 562), not with the package: the Pulumi plugin imports
+# `sigsentry_pulumi.provider` on its first call of every deployment, and that must not pay for
+# the HTTP client (httpx) and the response models (pydantic), which a preview never uses. Type
+# checkers and editors read the imports below.
+if _typing.TYPE_CHECKING:
+    from ._client import SigSentryClient
+    from ._config import ClientSettings
+    from ._errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ConflictError,
+        InternalServerError,
+        LogSourceGoneError,
+        NoSuchLogSourceError,
+        NotFoundError,
+        PermissionDeniedError,
+        QuotaExceededError,
+        RateLimitError,
+        RollbackFailedError,
+        RouteNotFoundError,
+        SigSentryError,
+        UnexpectedResponseError,
+        VerificationFailedError,
+    )
+    from ._models import LogSourcePage, LogSourceRecord, VerificationResult
+    from ._types import (
+        CloudWatchCredentials,
+        Credentials,
+        DatadogCredentials,
+        ElasticCredentials,
+        GcpLoggingCredentials,
+        LogSourceArgs,
+        LogSourceType,
+        LokiCredentials,
+        SplunkCredentials,
+    )
+    from ._version import __version__
+    from .provider import LogSourceProvider
+    from .resource import LogSource
+
+_HOMES: dict[str, str] = {
+    "SigSentryClient": "._client",
+    "ClientSettings": "._config",
+    "APIConnectionError": "._errors",
+    "APIStatusError": "._errors",
+    "APITimeoutError": "._errors",
+    "AuthenticationError": "._errors",
+    "BadRequestError": "._errors",
+    "ConfigurationError": "._errors",
+    "ConflictError": "._errors",
+    "InternalServerError": "._errors",
+    "LogSourceGoneError": "._errors",
+    "NoSuchLogSourceError": "._errors",
+    "NotFoundError": "._errors",
+    "PermissionDeniedError": "._errors",
+    "QuotaExceededError": "._errors",
+    "RateLimitError": "._errors",
+    "RollbackFailedError": "._errors",
+    "RouteNotFoundError": "._errors",
+    "SigSentryError": "._errors",
+    "UnexpectedResponseError": "._errors",
+    "VerificationFailedError": "._errors",
+    "LogSourcePage": "._models",
+    "LogSourceRecord": "._models",
+    "VerificationResult": "._models",
+    "CloudWatchCredentials": "._types",
+    "Credentials": "._types",
+    "DatadogCredentials": "._types",
+    "ElasticCredentials": "._types",
+    "GcpLoggingCredentials": "._types",
+    "LogSourceArgs": "._types",
+    "LogSourceType": "._types",
+    "LokiCredentials": "._types",
+    "SplunkCredentials": "._types",
+    "__version__": "._version",
+    "LogSourceProvider": ".provider",
+    "LogSource": ".resource",
+}
+"""The module each public name is imported from on first use (the imports above, as data)."""
 
 __all__ = [
     "APIConnectionError",
@@ -67,6 +115,7 @@ __all__ = [
     "LogSourceRecord",
     "LogSourceType",
     "LokiCredentials",
+    "NoSuchLogSourceError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
@@ -81,3 +130,17 @@ __all__ = [
     "VerificationResult",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_HOMES[name], __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

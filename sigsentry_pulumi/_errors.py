@@ -18,6 +18,7 @@ SigSentryError                      anything this package raises on purpose
  ├── UnexpectedResponseError        a success answer whose body breaks the API contract
  ├── VerificationFailedError        the test call answered `ok: false`
  ├── LogSourceGoneError             an update met a source deleted outside Pulumi
+ ├── NoSuchLogSourceError           `LogSource.get` named an id the project does not have
  └── RollbackFailedError            a create failed, and deleting what it made failed too
 ```
 
@@ -46,6 +47,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "LogSourceGoneError",
+    "NoSuchLogSourceError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
@@ -212,6 +214,23 @@ class LogSourceGoneError(SigSentryError):
         super().__init__(
             f"Log source {log_source_id} was deleted outside Pulumi. Run `pulumi refresh` "
             "to drop it from the stack, then `pulumi up` to create it again"
+        )
+
+
+class NoSuchLogSourceError(SigSentryError):
+    """`LogSource.get` (a read with nothing stored) named an id the project does not have.
+
+    A refresh of a managed source that is gone is not this: the engine drops it from the stack.
+    """
+
+    def __init__(self, log_source_id: str, project_id: str | None) -> None:
+        self.log_source_id = log_source_id
+        self.project_id = project_id
+        where = f"project {project_id}" if project_id else "the API key's project"
+        super().__init__(
+            f"Log source {log_source_id} does not exist in {where}. LogSource.get reads an "
+            "existing source: check the id (`sigsentry-pulumi import` lists a project's "
+            "sources) and the project (`project_id=`, or `sigsentry:projectId`)"
         )
 
 

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -76,21 +76,28 @@ from pulumi.dynamic import (
 
 from . import _accounts, _preflight, _runtime
 from ._accounts import ACCOUNT_KEY
-from ._client import SigSentryClient, create_body, redact
 from ._errors import (
     LogSourceGoneError,
+    NoSuchLogSourceError,
     NotFoundError,
     RollbackFailedError,
     RouteNotFoundError,
     SigSentryError,
     VerificationFailedError,
 )
-from ._models import PROVIDER_KEY, LogSourceRecord, is_unknown
 from ._types import COMPARED_STATE, FILLED_DEFAULTS, REPLACING_STATE
+from ._validation import PROVIDER_KEY, is_unknown
 from .validation import ADOPT_KEY as ADOPT_KEY
 from .validation import ADOPT_PREFIX as ADOPT_PREFIX
 from .validation import IDENTITY_KEY as IDENTITY_KEY
 from .validation import check_inputs
+
+# The plugin imports this module on its first call of every deployment, a preview's Check
+# included, which never sends a request: the HTTP client (httpx) and the response models
+# (pydantic) are imported by the calls that send one, not here (tests/provider/test_import_cost.py).
+if TYPE_CHECKING:
+    from ._client import SigSentryClient
+    from ._models import LogSourceRecord
 
 __all__ = ["LogSourceProvider"]
 
@@ -193,7 +200,11 @@ class LogSourceProvider(ResourceProvider):
         project = props.get("projectId") or client.project_id
         record = _runtime.listing.find(client, id_, project)
         if record is None:
-            return ReadResult(None, {})
+            if "type" not in props:
+                # Nothing stored: a `LogSource.get`. An empty answer would make the engine record
+                # a resource with no properties (the plugin adds `__provider` to them), so fail.
+                raise NoSuchLogSourceError(id_, project)
+            return ReadResult(None, {})  # a managed source deleted outside Pulumi: drop it
         live = {
             "type": record.type,
             "name": record.name,
@@ -311,6 +322,8 @@ def _create_once(
     Without `resourceIdentity` (a resource declared by an older SigSentry package) the key is
     random and protects only the retries of this call.
     """
+    from ._client import create_body  # loaded already: `client` is one of its objects
+
     identity = props.get(IDENTITY_KEY)
     fields = {
         "type": props["type"],
@@ -346,6 +359,8 @@ def _create_once(
 def _verify(
     client: SigSentryClient, log_source_id: str, project: str | None, credentials: Any
 ) -> None:
+    from ._client import redact  # loaded already: `client` is one of its objects
+
     result = client.test_log_source(log_source_id, project_id=project)
     if not result.ok:
         secrets = [v for v in credentials.values() if isinstance(v, str)]

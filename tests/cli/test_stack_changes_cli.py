@@ -10,6 +10,7 @@ Programs are closures over a `spec` dict the test edits between runs, as a user 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -260,12 +261,6 @@ def test_an_update_of_a_source_deleted_outside_pulumi_says_to_refresh_and_refres
     assert_no_plaintext({"error": message}, emulator.api_key, *sorted(SECRET_VALUES))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: the provider's read answers ReadResult(None, {}) for a missing id, the "
-    "dynamic plugin adds __provider to those empty outputs, and the engine, seeing outputs, "
-    "records a read resource with the asked-for id and no properties instead of failing",
-)
 def test_get_of_an_id_that_does_not_exist_fails_naming_it(
     make_stack: Callable[..., Any], emulator: Any
 ) -> None:
@@ -280,9 +275,10 @@ def test_get_of_an_id_that_does_not_exist_fails_naming_it(
     with pytest.raises(auto.CommandError) as failed:
         stack.up(show_secrets=False)
     message = str(failed.value)
-    assert "ls_doesnotexist" in message
-    assert "does not exist" in message
+    assert "Log source ls_doesnotexist does not exist in the API key's project" in message
+    assert "LogSource.get reads an existing source" in message
     assert writes(emulator, 0) == []
+    assert "ghost" not in json.dumps(stack.export_stack().deployment)
 
 
 def test_a_read_the_program_no_longer_makes_is_forgotten_and_never_deleted(
