@@ -151,6 +151,6 @@ def _resolve(account: str, config: ConfigGetter | None) -> ClientSettings | Conf
 
 
 def _unknown_or_wrong(value: object) -> str | None:
-    from ._models import is_unknown
+    from ._validation import is_unknown
 
     return None if is_unknown(value) else "account must be a string"

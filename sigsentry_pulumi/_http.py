@@ -12,11 +12,15 @@ import atexit
 import os
 import re
 import threading
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ._errors import ConfigurationError
 from ._version import __version__
+
+# httpx is imported with the first client: `check_header_value` runs on the provider plugin's
+# first call, a preview's Check included, which sends no request.
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["USER_AGENT", "check_header_value", "shared_http_client"]
 
@@ -33,6 +37,8 @@ _http_pid: int | None = None
 def shared_http_client() -> httpx.Client:
     """The process's one HTTP client (connection pool, TLS context), created on first use."""
     global _http, _http_pid
+    import httpx
+
     with _lock:
         if _http is None or _http_pid != os.getpid():
             # a forked child must not share the parent's sockets

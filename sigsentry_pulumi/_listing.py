@@ -18,15 +18,15 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ._models import LogSourceRecord
-
 if TYPE_CHECKING:
+    # Only types: the provider's module imports this one, and pydantic waits for a request.
     from ._client import SigSentryClient
+    from ._models import LogSourceRecord
 
 __all__ = ["SharedListing"]
 
 _Key = tuple["SigSentryClient", str | None]
-Snapshot = Mapping[str, LogSourceRecord]
+Snapshot = Mapping[str, "LogSourceRecord"]
 
 
 class _Walk:

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
-from ._client import SigSentryClient, print_progress
 from ._config import ClientSettings, ConfigGetter, resolve_settings
 from ._constants import CONFIG_API_KEY, CONFIG_PROJECT_ID, ENV_PROJECT_ID
 from ._errors import ConfigurationError
 from ._http import USER_AGENT, check_header_value, shared_http_client
 from ._listing import SharedListing
+
+# `configure_provider` runs on the plugin's first call, a preview's Check included: the client
+# (and with it httpx and pydantic) is imported by the first call that needs one.
+if TYPE_CHECKING:
+    from ._client import SigSentryClient
 
 __all__ = [
     "USER_AGENT",
@@ -99,6 +104,8 @@ def client_for(settings: ClientSettings) -> SigSentryClient:
     Its retries and waits print one line each to stderr, which the Pulumi CLI shows the user
     (a dynamic provider has no engine connection to log through).
     """
+    from ._client import SigSentryClient, print_progress
+
     with _lock:
         client = _clients.get(settings)
         if client is None:
