@@ -1,0 +1,123 @@
+"""The dynamic-provider plugin's first call: `LogSourceProvider` against a do-nothing provider.
+
+On its first call for a resource, the plugin (`python -m pulumi.dynamic`) unpickles the
+`__provider` input, which imports the provider's module, then configures the provider. Every
+deployment pays this once per plugin process (a `pulumi preview`, `up`, `refresh`, `destroy`),
+even a preview that only runs `check` and `diff`, which need no network.
+
+For each provider, each repetition starts a fresh plugin exactly as the engine does (the CLI's
+`pulumi-resource-pulumi-python` launcher, port read from stdout, `GetPluginInfo`, `Configure`
+with the stack config; benchmarks/_plugin.py), then times:
+
+* `check 1`: the first `Check` (unpickling, importing, configuring, then `check` itself);
+* `diff 1`: the first `Diff` after it (the provider already loaded);
+* `peak MiB`: the plugin's resident-set high-water mark (VmHWM) after those two calls.
+
+`noop` is `_noop_provider.NoopProvider` (benchmarks/, pickled by reference like ours, imports
+nothing beyond the SDK); `LogSource` is `sigsentry_pulumi.provider.LogSourceProvider`. The
+medians of `--repeat` runs are printed, alternating the two providers so the machine's load hits
+both alike. No emulator: `check` and `diff` send no request (the API URL points at a closed port).
+
+    .venv/bin/python benchmarks/plugin_cost.py [--repeat 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCHMARKS))
+
+from _noop_provider import NoopProvider  # noqa: E402
+from _plugin import EnginePlugin  # noqa: E402
+from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
+
+from tools.pulumi_cli import PulumiEnvironment, find_cli  # noqa: E402
+
+TYPE = "pulumi-python:dynamic/sigsentry:LogSource"
+CONFIG = {
+    # Nothing listens on port 9: proof that check and diff send no request.
+    "sigsentry:apiUrl": "http://127.0.0.1:9",
+    "sigsentry:apiKey": "ss_secret_bench_not_a_real_key_000000",
+}
+
+
+@dataclass
+class Samples:
+    check: list[float] = field(default_factory=list)
+    diff: list[float] = field(default_factory=list)
+    peak_kib: list[int] = field(default_factory=list)
+
+
+def inputs(provider: str) -> dict[str, object]:
+    """A datadog LogSource's registered inputs, as the engine sends them to Check."""
+    return {
+        "__provider": provider,
+        "type": "datadog",
+        "name": "bench-000",
+        "credentials": {"apiKey": "bench-credential-a", "appKey": "bench-credential-b"},
+        "sources": ["service:bench"],
+        "resourceIdentity": "bench/dev/sigsentry:LogSource/bench-000",
+    }
+
+
+def one_run(launcher: Path, env: dict[str, str], provider: str, into: Samples) -> None:
+    urn = f"urn:pulumi:dev::bench::{TYPE}::bench-000"
+    news = inputs(provider)
+    olds = {**news, "isActive": True, "verify": False, "id": "ls_bench", "tenantId": "ten_x"}
+    with EnginePlugin(launcher, cwd=BENCHMARKS, env=env) as plugin:
+        plugin.handshake(CONFIG)
+        into.check.append(plugin.check(urn, news))
+        into.diff.append(plugin.diff(urn, olds, news))
+        into.peak_kib.append(plugin.peak_rss_kib())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=9)
+    args = parser.parse_args()
+
+    from sigsentry_pulumi.provider import LogSourceProvider
+
+    providers = {
+        "noop": serialize_provider(NoopProvider()),
+        "LogSource": serialize_provider(LogSourceProvider()),
+    }
+    with tempfile.TemporaryDirectory(prefix="sigsentry-bench-") as tmp:
+        cli_env = PulumiEnvironment(Path(tmp), cli=find_cli())
+        launcher = cli_env.cli.parent / "pulumi-resource-pulumi-python"
+        # The plugin imports `_noop_provider` from benchmarks/ (its working folder, on sys.path
+        # under `-m`); `sigsentry_pulumi` is installed in the virtualenv.
+        env = cli_env.env
+        samples = {name: Samples() for name in providers}
+        for _ in range(args.repeat):
+            for name, provider in providers.items():
+                one_run(launcher, env, provider, samples[name])
+
+    print(f"plugin first call: median of {args.repeat} fresh plugins each, {launcher.name}")
+    print(f"{'provider':<10} {'check 1 ms':>10} {'diff 1 ms':>10} {'peak MiB':>9}")
+    for name, s in samples.items():
+        print(
+            f"{name:<10} {statistics.median(s.check) * 1000:>10.1f}"
+            f" {statistics.median(s.diff) * 1000:>10.1f}"
+            f" {statistics.median(s.peak_kib) / 1024:>9.1f}"
+        )
+    noop, ours = samples["noop"], samples["LogSource"]
+    extra_check = statistics.median(ours.check) - statistics.median(noop.check)
+    extra_diff = statistics.median(ours.diff) - statistics.median(noop.diff)
+    extra_peak = statistics.median(ours.peak_kib) - statistics.median(noop.peak_kib)
+    print(
+        f"{'extra':<10} {extra_check * 1000:>10.1f} {extra_diff * 1000:>10.1f}"
+        f" {extra_peak / 1024:>9.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
