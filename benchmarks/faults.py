@@ -8,7 +8,7 @@ and ten stacks at once on one rate-limited key. Prints the figures benchmarks/RE
 Every Pulumi command runs in a driver subprocess of its own (this file, `drive`), in a new
 session, under a time limit: past it the driver's process group and the stack's dynamic-provider
 plugin (which runs in a process group of its own) are SIGKILLed. The emulator is a real
-subprocess on loopback; faults come from its seeded fault injection (tests/cli/faults_support.py):
+subprocess on loopback; faults come from its seeded fault injection (tools/fault_plans.py):
 the rate is split evenly over 429 (Retry-After 1), 500, 503 and `drop` (the write commits, the
 answer is lost). After each command the faults are lifted to count what SigSentry holds:
 duplicates (a name held by two sources), orphans (a source the state does not hold), and whether
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sigsentry_emulator.testing import EmulatorProcess  # noqa: E402
-from tests.cli.faults_support import (  # noqa: E402
+from tools.fault_plans import (  # noqa: E402
     duplicates,
     fault_spec,
     faults_injected,

@@ -22,6 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tools.fault_plans import (
+    duplicates,
+    fault_spec,
+    faults_injected,
+    many_sources_program,
+    orphans,
+)
 from tools.pulumi_cli import PulumiEnvironment
 
 from .conftest import (
@@ -34,7 +41,6 @@ from .conftest import (
     list_sources,
     log_source_states,
 )
-from .faults_support import duplicates, fault_spec, faults_injected, many_sources_program, orphans
 
 pytestmark = pytest.mark.slow
 

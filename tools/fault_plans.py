@@ -1,7 +1,10 @@
 """Programs and checks shared by the fault-tolerance tests (tests/cli/test_faults_cli.py) and
-the benchmarks (benchmarks/faults.py): N log sources named `src-000`..., a fault spec at a given
-rate, and the invariants a lifecycle must keep (no duplicates, no orphans, state ids equal to
-the emulator's ids).
+the benchmarks (benchmarks/faults.py, benchmarks/engine_cost.py): N log sources named
+`src-000`..., a fault spec at a given rate, and the invariants a lifecycle must keep (no
+duplicates, no orphans, state ids equal to the emulator's ids).
+
+Dev tooling, not shipped: it lives here rather than under tests/ so benchmarks need not import
+the test suite.
 """
 
 from __future__ import annotations
