@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from .recording_provider import Recorded, RecordingProvider
+from cli.recording_provider import Recorded, RecordingProvider
 
 CREATE_SECONDS = 60.0
 

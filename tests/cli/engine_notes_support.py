@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from typing import Any
 
+from cli.recording_provider import PROBE_ENV, RECORD_ENV, import_root, read_calls
 from tools.pulumi_cli import PulumiEnvironment, config_values
-
-from .recording_provider import PROBE_ENV, RECORD_ENV, import_root, read_calls
 
 PROJECT = "engine-notes"
 STACK = "dev"

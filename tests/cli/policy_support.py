@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .conftest import ROOT
+from cli.stacks import ROOT
 
 PACK = ROOT / "policy" / "run-pack"
 PACK_NAME = "sigsentry-guardrails"

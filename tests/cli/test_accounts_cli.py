@@ -14,19 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
+from cli.stacks import (
     CREDENTIAL_A,
     CREDENTIAL_B,
-    LOG_SOURCES,
     StackFactory,
     assert_no_plaintext,
     backend_files,
     changes,
-    list_sources,
     log_source_states,
 )
+from raw_api import LOG_SOURCES, connect, list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
 
 def two_tenants() -> None:
@@ -56,11 +54,7 @@ def tenant_b(emulator: Any) -> Any:
 
 @pytest.fixture
 def api_b(emulator: Any, tenant_b: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=emulator.url,
-        headers={"Authorization": f"Bearer {tenant_b.api_key}"},
-        timeout=10,
-    ) as client:
+    with connect(emulator.url, tenant_b.api_key) as client:
         yield client
 
 

@@ -14,20 +14,18 @@ import httpx
 import pytest
 from pulumi import automation as auto
 
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
+from cli.stacks import (
     CREDENTIAL_A,
     CREDENTIAL_B,
-    LOG_SOURCES,
     assert_no_plaintext,
     backend_files,
     changes,
-    list_sources,
     log_source_states,
     op_counts,
     writes,
 )
+from raw_api import LOG_SOURCES, connect, list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 
@@ -213,11 +211,7 @@ def test_get_reads_a_source_of_a_tenant_scoped_key_in_the_named_project(
 ) -> None:
     key = emulator.create_key(project_id=None)  # tenant-scoped: every request names a project
     project = emulator.create_project()
-    with httpx.Client(
-        base_url=emulator.url,
-        headers={"Authorization": f"Bearer {key.api_key}", "X-Project-Id": project},
-        timeout=10,
-    ) as tenant:
+    with connect(emulator.url, key.api_key, **{"X-Project-Id": project}) as tenant:
         response = tenant.post(
             LOG_SOURCES,
             json={

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
+from cli.engine_notes_support import Bench
+from cli.recording_provider import COMPUTED, UNKNOWN_MARK, Recorded, RecordingProvider
+from cli.test_engine_notes_operations_cli import changes, deployed, labelled, set_config
 from tools.pulumi_cli import PulumiEnvironment
-
-from .engine_notes_support import Bench
-from .recording_provider import COMPUTED, UNKNOWN_MARK, Recorded, RecordingProvider
-from .test_engine_notes_operations_cli import changes, deployed, labelled, set_config
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
+from cli.engine_notes_support import Bench
+from cli.recording_provider import CHECK_MARK, COMPUTED, Recorded, RecordingProvider
 from tools.pulumi_cli import PulumiEnvironment
-
-from .engine_notes_support import Bench
-from .recording_provider import CHECK_MARK, COMPUTED, Recorded, RecordingProvider
 
 pytestmark = pytest.mark.slow
 

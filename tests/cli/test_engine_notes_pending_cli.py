@@ -15,13 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
+from cli import engine_notes_driver
+from cli.engine_notes_support import FAKE_CREDENTIAL, Bench
+from cli.recording_provider import Recorded
+from cli.stacks import assert_no_plaintext, backend_files
+from cli.test_engine_notes_operations_cli import changes
+from raw_api import LOG_SOURCES, list_sources
 from tools.pulumi_cli import PulumiEnvironment
-
-from . import engine_notes_driver
-from .conftest import LOG_SOURCES, assert_no_plaintext, backend_files, list_sources
-from .engine_notes_support import FAKE_CREDENTIAL, Bench
-from .recording_provider import Recorded
-from .test_engine_notes_operations_cli import changes
 
 pytestmark = pytest.mark.slow
 

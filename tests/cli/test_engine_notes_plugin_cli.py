@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.engine_notes_support import FAKE_API_KEY, FAKE_CREDENTIAL, PROBE_VALUE, PROJECT, Bench
+from cli.recording_provider import PROGRAM_ENV, Recorded, RecordingProvider
 from tools.pulumi_cli import PulumiEnvironment
-
-from .engine_notes_support import FAKE_API_KEY, FAKE_CREDENTIAL, PROBE_VALUE, PROJECT, Bench
-from .recording_provider import PROGRAM_ENV, Recorded, RecordingProvider
 
 pytestmark = pytest.mark.slow
 

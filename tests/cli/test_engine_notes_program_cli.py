@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
+from cli.engine_notes_support import Bench, is_secret
+from cli.recording_provider import PROVIDER_KEY, Recorded, RecordingProvider
+from cli.stacks import CREDENTIAL_A
+from cli.test_engine_notes_operations_cli import changes
+from raw_api import list_sources
 from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import CREDENTIAL_A, list_sources
-from .engine_notes_support import Bench, is_secret
-from .recording_provider import PROVIDER_KEY, Recorded, RecordingProvider
-from .test_engine_notes_operations_cli import changes
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
+from cli.engine_notes_support import FAKE_CREDENTIAL, Bench, is_secret
+from cli.recording_provider import Recorded, RecordingProvider
+from cli.stacks import assert_no_plaintext
 from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import assert_no_plaintext
-from .engine_notes_support import FAKE_CREDENTIAL, Bench, is_secret
-from .recording_provider import Recorded, RecordingProvider
 
 pytestmark = pytest.mark.slow
 

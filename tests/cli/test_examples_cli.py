@@ -10,18 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from cli.program_config import ProgramConfig, all_encodings, all_types_config, quickstart_config
+from cli.stacks import backend_files, changes, example_program, op_counts, project_name, writes
+from raw_api import list_sources
 from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
-    backend_files,
-    changes,
-    example_program,
-    list_sources,
-    op_counts,
-    project_name,
-    writes,
-)
-from .program_config import ProgramConfig, all_encodings, all_types_config, quickstart_config
 
 pytestmark = pytest.mark.slow
 

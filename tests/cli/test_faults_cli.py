@@ -22,6 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
+from cli.stacks import (
+    CREDENTIAL_A,
+    StackFactory,
+    assert_no_plaintext,
+    backend_files,
+    changes,
+    log_source_states,
+)
+from raw_api import LOG_SOURCES, list_sources
 from tools.fault_plans import (
     duplicates,
     fault_spec,
@@ -30,17 +39,6 @@ from tools.fault_plans import (
     orphans,
 )
 from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
-    CREDENTIAL_A,
-    LOG_SOURCES,
-    StackFactory,
-    assert_no_plaintext,
-    backend_files,
-    changes,
-    list_sources,
-    log_source_states,
-)
 
 pytestmark = pytest.mark.slow
 

@@ -19,18 +19,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
+from cli.stacks import (
     CREDENTIAL_A,
-    LOG_SOURCES,
     assert_no_plaintext,
     backend_files,
     changes,
-    list_sources,
     log_source_states,
     writes,
 )
+from raw_api import LOG_SOURCES, list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 

@@ -15,22 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
-    CREDENTIAL_A,
-    CREDENTIAL_B,
-    LOG_SOURCES,
-    PROJECT,
-    WRITE_METHODS,
-    assert_no_plaintext,
-    backend_files,
-    changes,
-    list_sources,
-    op_counts,
-    writes,
-)
-from .lifecycle_support import (
+from cli.lifecycle_support import (
     SOURCES,
     UNKNOWN,
     EventLog,
@@ -42,6 +27,19 @@ from .lifecycle_support import (
     op_name,
     recorded_writes,
 )
+from cli.stacks import (
+    CREDENTIAL_A,
+    CREDENTIAL_B,
+    PROJECT,
+    WRITE_METHODS,
+    assert_no_plaintext,
+    backend_files,
+    changes,
+    op_counts,
+    writes,
+)
+from raw_api import LOG_SOURCES, connect, list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 
@@ -189,9 +187,7 @@ def test_type_change_creates_the_new_source_before_deleting_the_old_one(
 def tenant_key(emulator: Any) -> Iterator[tuple[Any, httpx.Client]]:
     """A tenant-scoped key (it may act on any project of the tenant) and a client using it."""
     key = emulator.create_key(project_id=None)
-    with httpx.Client(
-        base_url=emulator.url, headers={"Authorization": f"Bearer {key.api_key}"}, timeout=10
-    ) as client:
+    with connect(emulator.url, key.api_key) as client:
         yield key, client
 
 

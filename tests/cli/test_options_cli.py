@@ -13,21 +13,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
+from cli.lifecycle_support import exported_log_sources, log_source_program
+from cli.stacks import (
     CREDENTIAL_A,
     CREDENTIAL_B,
-    LOG_SOURCES,
     PROJECT,
     assert_no_plaintext,
     backend_files,
     changes,
-    list_sources,
     op_counts,
     writes,
 )
-from .lifecycle_support import exported_log_sources, log_source_program
+from raw_api import LOG_SOURCES, list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 

@@ -13,16 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import (
-    CREDENTIAL_A,
-    CREDENTIAL_B,
-    changes,
-    example_program,
-    list_sources,
-    op_counts,
-    project_name,
-)
-from .policy_support import (
+from cli.policy_support import (
     BAD_PROGRAM,
     BAD_PROJECT,
     PACK,
@@ -35,7 +26,9 @@ from .policy_support import (
     violations,
     write_policy_config,
 )
-from .program_config import all_encodings, all_types_config, bad_program_config
+from cli.program_config import all_encodings, all_types_config, bad_program_config
+from cli.stacks import CREDENTIAL_A, CREDENTIAL_B, changes, example_program, op_counts, project_name
+from raw_api import list_sources
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import LOG_SOURCES, StackFactory, assert_no_plaintext
+from cli.stacks import StackFactory, assert_no_plaintext
+from raw_api import LOG_SOURCES
 
 MISSING_KEY = (
     "No SigSentry API key is set. Run `pulumi config set --secret sigsentry:apiKey <key>`, or "

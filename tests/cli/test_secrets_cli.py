@@ -13,19 +13,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
+from cli.program_config import all_encodings, fresh, quickstart_config
+from cli.stacks import (
     CREDENTIAL_A,
     CREDENTIAL_B,
     backend_files,
     changes,
     example_program,
-    list_sources,
     project_name,
     writes,
 )
-from .program_config import all_encodings, fresh, quickstart_config
+from raw_api import list_sources
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 

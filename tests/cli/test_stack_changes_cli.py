@@ -17,19 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
-from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import (
-    LOG_SOURCES,
-    assert_no_plaintext,
-    backend_files,
-    changes,
-    list_sources,
-    op_counts,
-    writes,
-)
-from .lifecycle_support import (
+from cli.lifecycle_support import (
     EventLog,
     RecordingProxy,
     exported_deployment,
@@ -37,6 +25,10 @@ from .lifecycle_support import (
     op_name,
     recorded_writes,
 )
+from cli.stacks import assert_no_plaintext, backend_files, changes, op_counts, writes
+from raw_api import LOG_SOURCES, list_sources
+from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 

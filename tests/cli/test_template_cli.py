@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
+from cli.stacks import ROOT, assert_no_plaintext, op_counts
 from tools.pulumi_cli import PulumiEnvironment
-
-from .conftest import ROOT, assert_no_plaintext, op_counts
 
 pytestmark = pytest.mark.slow
 

@@ -16,10 +16,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from distribution.wheelhouse import ROOT
+from raw_api import connect
 from tools.pulumi_cli import PulumiEnvironment, find_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("distribution")]
@@ -107,11 +107,7 @@ def test_installed_wheel_runs_quickstart_outside_the_checkout(
         for secret in (emulator.api_key, access_key, secret_key):
             assert secret not in text, f"a secret appears in plain text in {path.name}"
 
-    with httpx.Client(
-        base_url=emulator.url,
-        headers={"Authorization": f"Bearer {emulator.api_key}"},
-        timeout=10,
-    ) as api:
+    with connect(emulator.url, emulator.api_key) as api:
         listed = api.get(LOG_SOURCES).json()["data"]
         assert [(s["name"], s["type"], s["sources"]) for s in listed] == [
             (
