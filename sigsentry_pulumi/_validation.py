@@ -9,6 +9,10 @@ credential value.
 This module imports neither pydantic nor httpx: the provider's `check` runs it on the first call
 of every plugin process, before any request, so it must stay cheap to import. The response models
 live in `_models`, which re-exports these names.
+
+A deliberate twin: the emulator (`sigsentry_emulator/models.py`) implements the same API rules
+again. Neither imports the other, so the provider's tests, which run against the emulator, catch
+a mistake in either; change a rule in both, from the contract.
 """
 
 from __future__ import annotations
