@@ -295,3 +295,28 @@ def test_the_default_wrapped_mocks_echo_the_inputs() -> None:
         loop.close()
         gc.collect()
     assert found == {"id": "thing_id", "size": 3, "project": "prj_test", "call": {"x": 1}}
+
+
+def test_in_preview_values_not_known_yet_are_not_refused() -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    kit = LogSourceMocks()
+    pulumi.runtime.set_mocks(kit, preview=True)
+    try:
+
+        def program() -> pulumi.Output[Any]:
+            # `group` is not among the outputs the mocks give, so a preview does not know it.
+            thing = pulumi.CustomResource("acme:index:Thing", "thing", {"group": None})
+            group = thing.group  # type: ignore[attr-defined]
+            source = cloudwatch(
+                credentials={"accessKeyId": group, "secretAccessKey": "s"}, sources=[group]
+            )
+            return source.id
+
+        run(program)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+        gc.collect()
+    assert kit.failures == []
+    assert UUID_ID.fullmatch(kit.resources["checkout-logs"][0])
