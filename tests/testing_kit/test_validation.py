@@ -3,6 +3,7 @@ problems the provider's check reports for the same resource."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pulumi
@@ -67,14 +68,25 @@ def test_python_names_map_to_the_fields_the_provider_reports() -> None:
 
 
 def test_outputs_count_as_not_known_yet_and_are_skipped() -> None:
-    secret = pulumi.Output.from_input("wJalr")
-    problems = validate_log_source(
-        "x",
-        type="cloudwatch",
-        credentials={"accessKeyId": "AKIAKIT", "secretAccessKey": secret},
-        sources=pulumi.Output.from_input(["a"]),
-    )
-    assert problems == []
+    # Outputs need an event loop, as a program has: a private one, whatever ran before.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        secret = pulumi.Output.from_input("wJalr")
+        problems = validate_log_source(
+            "x",
+            type="cloudwatch",
+            credentials={"accessKeyId": "AKIAKIT", "secretAccessKey": secret},
+            sources=pulumi.Output.from_input(["a", ""]),
+        )
+        assert problems == []
+        [problem] = validate_log_source(
+            "x", type="cloudwatch", credentials={"accessKeyId": secret}, sources=[secret]
+        )
+        assert problem.field == "credentials.secretAccessKey"
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def test_name_defaults_to_the_resource_name_and_is_skipped_without_one() -> None:
