@@ -3,17 +3,18 @@
 The API has no GET by id, so reading a source means walking `GET /v1/config/log-sources`
 (at most 500 per page). For N = 100, 300, 1000 sources in one project:
 
-* `shared, plugin`: what `pulumi refresh` costs with this provider. The real `python -m
-  pulumi.dynamic` plugin is started and configured, and every source is read through its gRPC
-  Read, four at a time (the engine's concurrency), as a refresh does; concurrent Reads share one
-  walk (single flight) and later Reads reuse it.
+* `pulumi refresh`: what a refresh costs with this provider, through the real Pulumi CLI (an
+  inline Automation API stack whose N sources a `pulumi up` made first, untimed): the engine
+  reads every source through the plugin, four at a time; concurrent Reads share one walk
+  (single flight) and later Reads reuse it. The wall time is the whole command's.
 * `shared`: the same shared walk (`SharedListing`) called in-process from four threads, to compare
   with the next row on equal terms (no gRPC).
 * `walk per source`: the naive provider. Each Read walks the list from the first page until it
   finds its source (`SigSentryClient.find_log_source`), four at a time.
 
 Requests are counted from the emulator's own request log (only `GET /v1/config/log-sources`).
-Each N gets a fresh emulator (real subprocess, loopback, rate limit off).
+Each N gets a fresh emulator (real subprocess, loopback, rate limit off); the in-process rows
+read the sources the `pulumi up` made.
 
     .venv/bin/python benchmarks/refresh_cost.py [--sizes 100 300 1000]
 """
@@ -29,73 +30,38 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
-from pulumi.dynamic.dynamic import serialize_provider
-
-from sigsentry_pulumi import LogSourceProvider, SigSentryClient
-from sigsentry_pulumi._listing import SharedListing
-from sigsentry_pulumi.testing import ProviderPlugin
-
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _emulator import started_emulator
+
+from _cli import Bench, changed, timed  # noqa: E402
+from _emulator import started_emulator  # noqa: E402
+
+from sigsentry_pulumi import SigSentryClient  # noqa: E402
+from sigsentry_pulumi._listing import SharedListing  # noqa: E402
 
 LOG_SOURCES = "/v1/config/log-sources"
 PAGE = 500
 ENGINE_CONCURRENCY = 4  # the plugin's gRPC server runs at most 4 calls at once
-TYPE = "pulumi-python:dynamic/sigsentry:LogSource"
-
-
-def seed_sources(emulator: Any, count: int) -> list[dict[str, Any]]:
-    """Create `count` sources over HTTP (8 at a time); return what a create would have stored."""
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    with (
-        httpx.Client(base_url=emulator.url, headers=headers, timeout=30) as client,
-        ThreadPoolExecutor(8) as pool,
-    ):
-
-        def create(i: int) -> dict[str, Any]:
-            body = {
-                "type": "cloudwatch",
-                "name": f"refresh-{i}",
-                "credentials": {"accessKeyId": f"AKIAREFRESH{i:06d}", "secretAccessKey": "x" * 40},
-                "sources": [f"/aws/lambda/fn-{i}"],
-            }
-            response = client.post(LOG_SOURCES, json=body)
-            response.raise_for_status()
-            return {**body, **response.json()["data"]}
-
-        return list(pool.map(create, range(count)))
 
 
 def list_requests(emulator: Any) -> int:
     return sum(1 for r in emulator.requests() if r["method"] == "GET" and r["path"] == LOG_SOURCES)
 
 
-def shared_walk(emulator: Any, records: list[dict[str, Any]]) -> tuple[int, float]:
-    provider = serialize_provider(LogSourceProvider())
-    with ProviderPlugin(cwd=Path.cwd()) as plugin:
-        plugin.configure({"sigsentry:apiUrl": emulator.url, "sigsentry:apiKey": emulator.api_key})
-        emulator.clear_requests()
+def deployed(bench: Bench, count: int) -> tuple[Any, list[dict[str, Any]]]:
+    """A stack holding `count` sources, made by `pulumi up`, and the sources SigSentry holds."""
+    stack = bench.ours(count, "refresh")
+    result = stack.up(show_secrets=False)
+    assert changed(result, "create") == count + 1, result.summary.resource_changes
+    client = SigSentryClient(bench.emulator.api_key, base_url=bench.emulator.url)
+    return stack, [{"id": record.id} for record in client.iter_log_sources()]
 
-        def read(record: dict[str, Any]) -> bool:
-            state = {
-                "__provider": provider,
-                "type": record["type"],
-                "name": record["name"],
-                "credentials": record["credentials"],
-                "sources": record["sources"],
-                "isActive": True,
-                "verify": False,
-            }
-            urn = f"urn:pulumi:bench::refresh::{TYPE}::{record['name']}"
-            found: str = plugin.read(record["id"], urn, state, state).id
-            return found == str(record["id"])
 
-        started = time.perf_counter()
-        with ThreadPoolExecutor(ENGINE_CONCURRENCY) as pool:
-            found = list(pool.map(read, records))
-        elapsed = time.perf_counter() - started
-    assert all(found), "a Read did not find its source"
+def real_refresh(emulator: Any, stack: Any, count: int) -> tuple[int, float]:
+    emulator.clear_requests()
+    result, elapsed = timed(lambda: stack.refresh())
+    assert changed(result, "same") == count + 1, result.summary.resource_changes
     return list_requests(emulator), elapsed
 
 
@@ -135,10 +101,10 @@ def main() -> None:
             tempfile.TemporaryDirectory(prefix="sigsentry-bench-") as tmp,
             started_emulator(Path(tmp), quota=n + 10) as emulator,
         ):
-            records = seed_sources(emulator, n)
+            stack, records = deployed(Bench(Path(tmp), emulator), n)
             # Expected: one walk in all, vs for the i-th source (0-based) ceil((i+1)/PAGE) pages.
             rows = [
-                ("shared, plugin", shared_walk(emulator, records), math.ceil(n / PAGE)),
+                ("pulumi refresh", real_refresh(emulator, stack, n), math.ceil(n / PAGE)),
                 ("shared", shared_walk_in_process(emulator, records), math.ceil(n / PAGE)),
                 (
                     "walk per source",
@@ -147,7 +113,7 @@ def main() -> None:
                 ),
             ]
             for name, (count, seconds), expected in rows:
-                print(f"{n:>5}  {name:<16} {count:>13} {expected:>9} {seconds:>7.2f}")
+                print(f"{n:>5}  {name:<16} {count:>13} {expected:>9} {seconds:>7.2f}", flush=True)
 
 
 if __name__ == "__main__":
