@@ -127,6 +127,12 @@ def test_a_misspelt_type_fails_the_test_naming_type_and_the_valid_types(
     assert mocks.failures == [error]
 
 
+def test_a_test_that_awaits_nothing_still_fails(mocks: LogSourceMocks) -> None:
+    # `@pulumi.runtime.test` waits for every registration, so the failure cannot go unseen.
+    error = refused(lambda: cloudwatch(type="cloudwach") and None)
+    assert [p.field for p in error.problems] == ["type"]
+
+
 def test_a_missing_credential_key_is_named_and_no_credential_value_shown(
     mocks: LogSourceMocks,
 ) -> None:
