@@ -24,7 +24,7 @@ with the command that installs it. `pytest -p no:sigsentry_emulator` turns the p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -125,11 +125,10 @@ class SigSentryEmulator:
     def set_rate_limit(self, rate: float | None, burst: float | None = None) -> None:
         self.process.set_rate_limit(rate, burst)
 
-    def create_key(
-        self, *, permissions: Sequence[str] = ("config:read", "config:write"), **kwargs: Any
-    ) -> ApiKeyInfo:
-        """Mint another API key (see `EmulatorProcess.create_key`)."""
-        return self.process.create_key(permissions=permissions, **kwargs)
+    def create_key(self, **kwargs: Any) -> ApiKeyInfo:
+        """Mint another API key: `permissions`, `project_id`, `tenant_id`, `new_tenant`, as
+        `EmulatorProcess.create_key` takes them."""
+        return self.process.create_key(**kwargs)
 
     def create_project(self, tenant_id: str | None = None) -> str:
         return self.process.create_project(tenant_id)

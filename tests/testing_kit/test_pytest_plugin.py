@@ -44,6 +44,13 @@ def test_a_fresh_emulator_and_its_stack_config(sigsentry_emulator):
     assert response.status_code == 201, response.text
     assert [s["name"] for s in sigsentry_emulator.log_sources()] == ["left-behind"]
     assert ("POST", 201) in [(r["method"], r["status"]) for r in sigsentry_emulator.requests()]
+    reader = sigsentry_emulator.create_key(permissions=["config:read"])
+    assert reader.api_key not in repr(reader)
+    refused = httpx.delete(
+        f"{sigsentry_emulator.url}/v1/config/log-sources/{response.json()['data']['id']}",
+        headers={"Authorization": f"Bearer {reader.api_key}"},
+    )
+    assert refused.status_code == 403
     sigsentry_emulator.set_faults({"rules": [{"method": "GET", "fault": "503"}]})
 
 
