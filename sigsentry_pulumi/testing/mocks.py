@@ -27,7 +27,7 @@ from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .._constants import RESOURCE_TYPE
 from .._types import SECRET_STATE
-from .._validation import PROVIDER_KEY
+from .._validation import PROVIDER_KEY, is_unknown
 from ..validation import ADOPT_KEY, Problem, check_inputs
 
 if TYPE_CHECKING:
@@ -116,7 +116,10 @@ class LogSourceMocks(pulumi.runtime.Mocks):
                 self.failures.append(error)
             raise error
         adopted = checked.get(ADOPT_KEY)
-        log_source_id = adopted if isinstance(adopted, str) else f"ls_{uuid.uuid4()}"
+        if isinstance(adopted, str) and not is_unknown(adopted):  # unknown in a preview
+            log_source_id = adopted
+        else:
+            log_source_id = f"ls_{uuid.uuid4()}"
         outputs = dict(checked)
         outputs["tenantId"] = self.tenant_id
         outputs.setdefault("projectId", self.project_id)
