@@ -53,7 +53,10 @@ demo: $(STAMP) cli
 emulator: $(STAMP)
 	$(BIN)/python -m sigsentry_emulator --host 127.0.0.1 --port 8787 --db .emulator/sigsentry.db --demo
 
+# The quick benchmarks (about 5 minutes in all); benchmarks/faults.py runs apart (README there).
 bench: $(STAMP) cli
+	$(BIN)/python benchmarks/plugin_cost.py
+	$(BIN)/python benchmarks/engine_cost.py --count 200
 	$(BIN)/python benchmarks/refresh_cost.py
 	$(BIN)/python benchmarks/emulator_load.py
 
