@@ -11,6 +11,10 @@ idempotency records, an empty request log, no faults, and the default quota and 
 Tests that kill or restart the server, or need their own database, build an `EmulatorProcess`
 themselves. `api` is raw HTTP to it with the seeded project-scoped read+write key (`raw_api`).
 
+`pulumi_cli` is the real Pulumi CLI (tools/pulumi/find-cli chooses it). Without one, the tests
+that need it are skipped with the reason, except under CI=true, where they fail: CI must prove
+every claim about the engine with the real engine.
+
 Imports in tests are absolute from the two roots pyproject.toml's `pythonpath` sets: the
 checkout (`sigsentry_pulumi`, `sigsentry_emulator`, `tools`) and tests/ (`samples`, `raw_api`,
 `provider_plugin`, and each folder's modules as `cli.conftest`, `emulator.helpers`, ...).
@@ -18,7 +22,9 @@ checkout (`sigsentry_pulumi`, `sigsentry_emulator`, `tools`) and tests/ (`sample
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +32,7 @@ import pytest
 from raw_api import connect
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import _accounts, _preflight, _runtime
+from tools.pulumi_cli import CLINotFoundError, find_cli
 
 _SIGSENTRY_ENVIRONMENT = ("SIGSENTRY_API_KEY", "SIGSENTRY_API_URL", "SIGSENTRY_PROJECT_ID")
 
@@ -62,3 +69,13 @@ def api(emulator: EmulatorProcess) -> Iterator[httpx.Client]:
     """Raw HTTP to the emulator with its seeded project-scoped read+write key."""
     with connect(emulator.url, emulator.api_key) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    try:
+        return find_cli()
+    except CLINotFoundError as error:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"CI must run the tests of the real Pulumi CLI: {error}", pytrace=False)
+        pytest.skip(f"no Pulumi CLI: {error}")

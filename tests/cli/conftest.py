@@ -8,13 +8,12 @@ Programs run inline through the Automation API: the Python language host
 run by the CLI on its own (docs/ARCHITECTURE.md). The examples run inline too, by executing their
 ``__main__.py`` (`example_program`).
 
-Without a CLI the suite is skipped with the reason, except under CI=true, where it fails: CI must
-prove every lifecycle claim with the real engine.
+Without a CLI the suite is skipped with the reason, except under CI=true, where it fails (the
+root conftest's `pulumi_cli`): CI must prove every lifecycle claim with the real engine.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,7 @@ from typing import Any
 import pytest
 
 from cli.stacks import CREDENTIAL_A, CREDENTIAL_B, PROJECT, STACK, Program, StackFactory
-from tools.pulumi_cli import CLINotFoundError, PulumiEnvironment, config_values, find_cli
-
-
-@pytest.fixture(scope="session")
-def pulumi_cli() -> Path:
-    try:
-        return find_cli()
-    except CLINotFoundError as error:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI must run the real-CLI suite: {error}", pytrace=False)
-        pytest.skip(f"real-CLI suite skipped: {error}")
+from tools.pulumi_cli import PulumiEnvironment, config_values
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ virtualenv outside the checkout where pip installed examples/quickstart/requirem
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,11 +12,10 @@ from distribution.wheelhouse import (
     ROOT,
     Distributions,
     build_distributions,
+    install_offline,
     wheel_requirements,
     wheelhouse,
 )
-
-INSTALL_TIMEOUT_SECONDS = 180
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,35 +34,10 @@ def installed_venv(tmp_path_factory: pytest.TempPathFactory, distributions: Dist
     requirements.txt with no index: `sigsentry-pulumi` from the built distributions, every
     other distribution from a local wheelhouse."""
     base = tmp_path_factory.mktemp("installed")
-    venv = base / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
-        check=True,
-        capture_output=True,
-        timeout=INSTALL_TIMEOUT_SECONDS,
-    )
     house = base / "wheelhouse"
     wheelhouse(wheel_requirements(distributions.wheel), house)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "--quiet",
-            "--no-index",
-            "--find-links",
-            str(distributions.wheel.parent),
-            "--find-links",
-            str(house),
-            "--requirement",
-            str(ROOT / "examples" / "quickstart" / "requirements.txt"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT_SECONDS,
-    )
+    requirements = ROOT / "examples" / "quickstart" / "requirements.txt"
+    venv = base / "venv"
+    installed = install_offline(venv, distributions, house, "--requirement", str(requirements))
+    assert installed.returncode == 0, installed.stderr
     return venv

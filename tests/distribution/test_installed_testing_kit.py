@@ -9,15 +9,18 @@ from __future__ import annotations
 import configparser
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 
-from distribution.conftest import INSTALL_TIMEOUT_SECONDS
-from distribution.wheelhouse import Distributions, wheel_requirements, wheelhouse
+from distribution.wheelhouse import (
+    Distributions,
+    install_offline,
+    wheel_requirements,
+    wheelhouse,
+)
 
 pytestmark = pytest.mark.xdist_group("distribution")
 RUN_TIMEOUT_SECONDS = 300
@@ -89,13 +92,6 @@ def test_cryptography_is_needed_only_by_the_emulator_extra(distributions: Distri
 def test_a_users_tests_pass_in_a_fresh_install_with_the_emulator_extra(
     distributions: Distributions, tmp_path: Path
 ) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
-        check=True,
-        capture_output=True,
-        timeout=INSTALL_TIMEOUT_SECONDS,
-    )
     # The wheelhouse holds the extra's dependencies and pytest's, repacked from this virtualenv.
     extra = [
         f"{r.name}{r.specifier}"
@@ -104,27 +100,8 @@ def test_a_users_tests_pass_in_a_fresh_install_with_the_emulator_extra(
     ]
     house = tmp_path / "wheelhouse"
     wheelhouse([*extra, "pytest"], house)
-    installed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "--quiet",
-            "--no-index",
-            "--find-links",
-            str(distributions.wheel.parent),
-            "--find-links",
-            str(house),
-            "sigsentry-pulumi[emulator]",
-            "pytest",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT_SECONDS,
-    )
+    venv = tmp_path / "venv"
+    installed = install_offline(venv, distributions, house, "sigsentry-pulumi[emulator]", "pytest")
     assert installed.returncode == 0, installed.stderr
     project = tmp_path / "project"
     project.mkdir()

@@ -20,7 +20,7 @@ import pytest
 
 from distribution.wheelhouse import ROOT
 from raw_api import connect
-from tools.pulumi_cli import PulumiEnvironment, find_cli
+from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("distribution")]
 
@@ -60,7 +60,7 @@ def run_driver(
 
 
 def test_installed_wheel_runs_quickstart_outside_the_checkout(
-    installed_venv: Path, emulator: Any, tmp_path: Path
+    installed_venv: Path, emulator: Any, tmp_path: Path, pulumi_cli: Path
 ) -> None:
     site = next((installed_venv / "lib").glob("python3*/site-packages"))
     installed_package = site / "sigsentry_pulumi"
@@ -70,7 +70,7 @@ def test_installed_wheel_runs_quickstart_outside_the_checkout(
     project = tmp_path / "quickstart"
     shutil.copytree(QUICKSTART, project)
     shutil.copy2(DRIVER, project / "driver.py")
-    pulumi = PulumiEnvironment(tmp_path / "pulumi", cli=find_cli())
+    pulumi = PulumiEnvironment(tmp_path / "pulumi", cli=pulumi_cli)
     env = driver_env(pulumi, installed_venv)
     access_key = "wheel-test-akid-" + secrets.token_hex(8)
     secret_key = "wheel-test-secret-" + secrets.token_hex(8)

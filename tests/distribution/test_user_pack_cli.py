@@ -17,7 +17,7 @@ import pytest
 from pulumi import automation as auto
 
 from distribution.wheelhouse import ROOT
-from tools.pulumi_cli import PulumiEnvironment, config_values, find_cli
+from tools.pulumi_cli import PulumiEnvironment, config_values
 
 pytestmark = pytest.mark.slow
 
@@ -83,8 +83,10 @@ def program() -> None:
     )
 
 
-def test_user_pack_reuses_chosen_guardrails(tmp_path: Path, emulator: Any) -> None:
-    pulumi_env = PulumiEnvironment(tmp_path / "pulumi", cli=find_cli())
+def test_user_pack_reuses_chosen_guardrails(
+    tmp_path: Path, emulator: Any, pulumi_cli: Path
+) -> None:
+    pulumi_env = PulumiEnvironment(tmp_path / "pulumi", cli=pulumi_cli)
     pack = write_pack(tmp_path / "acme-guardrails")
     key = "user-pack-secret-" + secrets.token_hex(8)
     stack = pulumi_env.inline_stack(program, project=PROJECT, stack="dev")

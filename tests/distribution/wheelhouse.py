@@ -34,6 +34,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[2]
 SDIST_INPUTS = ("pyproject.toml", "README.md", "sigsentry_pulumi", "sigsentry_emulator")
 BUILD_TIMEOUT_SECONDS = 180
+INSTALL_TIMEOUT_SECONDS = 180
 _SKIPPED_METADATA = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
 
@@ -143,3 +144,28 @@ def repack(dist: metadata.Distribution, into: Path) -> Path:
 def wheelhouse(requirements: Iterable[str], into: Path) -> list[Path]:
     into.mkdir(parents=True, exist_ok=True)
     return [repack(dist, into) for dist in dependency_closure(requirements)]
+
+
+def install_offline(
+    venv: Path, distributions: Distributions, house: Path, *requirements: str
+) -> subprocess.CompletedProcess[str]:
+    """Make a new virtualenv at `venv` (no pip, no checkout on its path) and pip-install
+    `requirements` (arguments as for `pip install`) into it with no index: `sigsentry-pulumi`
+    from the built distributions, everything else from the wheelhouse `house`."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+        check=True,
+        capture_output=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+    )
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")),
+            *("install", "--quiet", "--no-index"),
+            *("--find-links", str(distributions.wheel.parent), "--find-links", str(house)),
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+    )

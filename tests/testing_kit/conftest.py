@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from tools.pulumi_cli import CLINotFoundError, find_cli
-
 ROOT = Path(__file__).resolve().parents[2]
 TESTING_DOC = ROOT / "docs" / "testing.md"
 RUN_TIMEOUT_SECONDS = 600
@@ -39,16 +37,6 @@ def doc_files(text: str) -> dict[str, str]:
         if match:
             files[match.group(1)] = block
     return files
-
-
-@pytest.fixture(scope="session")
-def pulumi_cli() -> Path:
-    try:
-        return find_cli()
-    except CLINotFoundError as error:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI must run the documented integration test: {error}", pytrace=False)
-        pytest.skip(f"no Pulumi CLI: {error}")
 
 
 def user_env(base: Path, cli: Path | None) -> dict[str, str]:
