@@ -52,11 +52,19 @@ def noop_program(count: int) -> Callable[[], None]:
 
 
 class Bench:
-    """A private Pulumi environment whose stacks talk to `emulator`."""
+    """A private Pulumi environment whose stacks talk to `emulator`.
 
-    def __init__(self, base: Path, emulator: EmulatorProcess) -> None:
+    Without an emulator, the stacks point at a closed port with a made-up key: enough for a
+    preview, whose check and diff send no request.
+    """
+
+    def __init__(
+        self, base: Path, emulator: EmulatorProcess | None, *, cli: Path | None = None
+    ) -> None:
         self.emulator = emulator
-        self.pulumi = PulumiEnvironment(base / "pulumi", cli=find_cli())
+        self.api_url = emulator.url if emulator else "http://127.0.0.1:9"
+        self.api_key = emulator.api_key if emulator else "ss_secret_bench_not_a_real_key_000000"
+        self.pulumi = PulumiEnvironment(base / "pulumi", cli=cli or find_cli())
         env = self.pulumi.env
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(BENCHMARKS), env.get("PYTHONPATH", "")) if p
@@ -65,8 +73,8 @@ class Bench:
 
     def stack(self, program: Callable[[], None], *, project: str, stack: str) -> Any:
         created = self.pulumi.inline_stack(program, project=project, stack=stack, env=self.env)
-        plain = {"sigsentry:apiUrl": self.emulator.url}
-        secret = {"sigsentry:apiKey": self.emulator.api_key, **CREDENTIALS}
+        plain = {"sigsentry:apiUrl": self.api_url}
+        secret = {"sigsentry:apiKey": self.api_key, **CREDENTIALS}
         created.set_all_config(config_values(project, plain, secret))
         return created
 

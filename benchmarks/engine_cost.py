@@ -76,6 +76,7 @@ def all_sources(client: httpx.Client) -> list[dict[str, Any]]:
 def run_ours(bench: Bench, count: int, stack: str) -> tuple[dict[str, float], dict[str, Any]]:
     """Ours: up, refresh, destroy; returns wall times and each phase's requests (and names)."""
     emulator = bench.emulator
+    assert emulator is not None
     pulumi_stack = bench.ours(count, stack)
     seconds: dict[str, float] = {}
     logged: dict[str, Any] = {}
@@ -116,6 +117,7 @@ def run_api_floor(bench: Bench, logged: Mapping[str, Any], concurrency: int) -> 
     naming one of ours' ids names the floor's source of the same name instead.
     """
     emulator = bench.emulator
+    assert emulator is not None
     names: dict[str, str] = logged["names"]
     by_name: dict[str, str] = {}
     created = iter(range(len(names)))

@@ -18,7 +18,14 @@ nothing beyond the SDK); `LogSource` is `sigsentry_pulumi.provider.LogSourceProv
 medians of `--repeat` runs are printed, alternating the two providers so the machine's load hits
 both alike. No emulator: `check` and `diff` send no request (the API URL points at a closed port).
 
-    .venv/bin/python benchmarks/plugin_cost.py [--repeat 9]
+Then the same question through the real CLI: `pulumi preview` of an inline program of
+`--count` resources (the first deployment of a stack: one Check per resource), LogSource against
+the same program over the do-nothing provider (benchmarks/_cli.py). The engine starts the plugin
+through a stand-in launcher first on PATH (benchmarks/_rusage_launcher.py) that runs the CLI's
+own and records the plugin's peak memory when it exits; the preview's wall time is the whole
+command's, as the user waits for it.
+
+    .venv/bin/python benchmarks/plugin_cost.py [--repeat 9] [--count 1]
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +43,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCHMARKS))
 
+from _cli import Bench, timed  # noqa: E402
 from _noop_provider import NoopProvider  # noqa: E402
 from _plugin import EnginePlugin  # noqa: E402
 from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
@@ -52,6 +61,7 @@ CONFIG = {
 @dataclass
 class Samples:
     check: list[float] = field(default_factory=list)
+    """the first Check's seconds (a whole preview's, through the CLI)"""
     diff: list[float] = field(default_factory=list)
     peak_kib: list[int] = field(default_factory=list)
 
@@ -79,9 +89,52 @@ def one_run(launcher: Path, env: dict[str, str], provider: str, into: Samples) -
         into.peak_kib.append(plugin.peak_rss_kib())
 
 
+def previews(repeat: int, count: int) -> dict[str, Samples]:
+    """`pulumi preview` of `count` resources, each provider `repeat` times, alternating."""
+    samples = {"noop": Samples(), "LogSource": Samples()}
+    with tempfile.TemporaryDirectory(prefix="sigsentry-bench-") as tmp:
+        # The Automation API puts the CLI's own folder first on PATH, and the engine prefers a
+        # launcher found on PATH: a folder holding a link to the CLI and the stand-in does it.
+        real_cli = find_cli()
+        folder = Path(tmp) / "cli" / "bin"
+        folder.mkdir(parents=True)
+        (folder / "pulumi").symlink_to(real_cli)
+        stand_in = folder / "pulumi-resource-pulumi-python"
+        launcher = BENCHMARKS / "_rusage_launcher.py"
+        stand_in.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{launcher}" "$@"\n')
+        stand_in.chmod(0o755)
+        peaks = Path(tmp) / "peaks"
+        bench = Bench(Path(tmp), None, cli=folder / "pulumi")
+        bench.env.update(
+            SIGSENTRY_BENCH_REAL_LAUNCHER=str(real_cli.parent / stand_in.name),
+            SIGSENTRY_BENCH_RUSAGE=str(peaks),
+        )
+        stacks = {"noop": bench.noop(count, "preview"), "LogSource": bench.ours(count, "preview")}
+        for _ in range(repeat):
+            for name, stack in stacks.items():
+                peaks.write_text("")
+                result, seconds = timed(stack.preview)
+                assert result.change_summary.get("create") == count + 1, result.change_summary
+                samples[name].check.append(seconds)
+                samples[name].peak_kib.append(_plugin_peak(peaks))
+    return samples
+
+
+def _plugin_peak(peaks: Path) -> int:
+    """The one plugin's peak RSS the stand-in launcher recorded (it writes after the plugin
+    exits, which may be just after the CLI does)."""
+    deadline = time.monotonic() + 10
+    while not (recorded := peaks.read_text().split()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if len(recorded) != 1:
+        raise RuntimeError(f"expected one plugin process, the stand-in launcher saw {recorded}")
+    return int(recorded[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--count", type=int, default=1, help="resources in the previewed program")
     args = parser.parse_args()
 
     from sigsentry_pulumi.provider import LogSourceProvider
@@ -117,6 +170,19 @@ def main() -> None:
         f"{'extra':<10} {extra_check * 1000:>10.1f} {extra_diff * 1000:>10.1f}"
         f" {extra_peak / 1024:>9.1f}"
     )
+
+    through_cli = previews(args.repeat, args.count)
+    print(f"\n`pulumi preview` of {args.count} resource(s), median of {args.repeat} each")
+    print(f"{'provider':<10} {'preview s':>10} {'plugin peak MiB':>16}")
+    for name, s in through_cli.items():
+        print(
+            f"{name:<10} {statistics.median(s.check):>10.2f}"
+            f" {statistics.median(s.peak_kib) / 1024:>16.1f}"
+        )
+    noop, ours = through_cli["noop"], through_cli["LogSource"]
+    extra_preview = statistics.median(ours.check) - statistics.median(noop.check)
+    extra_peak = statistics.median(ours.peak_kib) - statistics.median(noop.peak_kib)
+    print(f"{'extra':<10} {extra_preview:>10.2f} {extra_peak / 1024:>16.1f}")
 
 
 if __name__ == "__main__":

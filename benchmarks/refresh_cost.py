@@ -54,7 +54,7 @@ def deployed(bench: Bench, count: int) -> tuple[Any, list[dict[str, Any]]]:
     stack = bench.ours(count, "refresh")
     result = stack.up(show_secrets=False)
     assert changed(result, "create") == count + 1, result.summary.resource_changes
-    client = SigSentryClient(bench.emulator.api_key, base_url=bench.emulator.url)
+    client = SigSentryClient(bench.api_key, base_url=bench.api_url)
     return stack, [{"id": record.id} for record in client.iter_log_sources()]
 
 
