@@ -52,8 +52,9 @@ def list_requests(emulator: Any) -> int:
 def deployed(bench: Bench, count: int) -> tuple[Any, list[dict[str, Any]]]:
     """A stack holding `count` sources, made by `pulumi up`, and the sources SigSentry holds."""
     stack = bench.ours(count, "refresh")
-    result = stack.up(show_secrets=False)
+    result, seconds = timed(lambda: stack.up(show_secrets=False))
     assert changed(result, "create") == count + 1, result.summary.resource_changes
+    print(f"{count:>5}  (the `pulumi up` making them, not a row: {seconds:.1f} s)", flush=True)
     client = SigSentryClient(bench.api_key, base_url=bench.api_url)
     return stack, [{"id": record.id} for record in client.iter_log_sources()]
 
