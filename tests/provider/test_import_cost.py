@@ -31,7 +31,7 @@ def modules_after(code: str) -> set[str]:
     [
         "import sigsentry_pulumi.provider",
         # what the plugin's unpickling of `__provider` does
-        "import pickle, pulumi.dynamic.dynamic as d, sigsentry_pulumi.provider as p\n"
+        "import pulumi.dynamic.dynamic as d, sigsentry_pulumi.provider as p\n"
         "import base64, dill\n"
         "dill.loads(base64.b64decode(d.serialize_provider(p.LogSourceProvider())))",
         "import sigsentry_pulumi",
