@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import sigsentry_pulumi
 
 HEAVY = ("httpx", "httpcore", "pydantic", "pydantic_core")
 
@@ -68,3 +71,39 @@ def test_the_client_still_comes_with_its_name() -> None:
     """The names load on first use: asking for the client loads httpx and pydantic then."""
     loaded = modules_after("from sigsentry_pulumi import SigSentryClient, LogSourceRecord")
     assert {"httpx", "pydantic"} <= loaded
+
+
+def test_type_checkers_still_see_every_name_and_refuse_a_misspelt_one(tmp_path: Path) -> None:
+    """The names load lazily at run time, yet mypy types them and flags a name that is not there."""
+    package = Path(sigsentry_pulumi.__file__).parent
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sigsentry_pulumi").symlink_to(package, target_is_directory=True)
+    program = tmp_path / "program.py"
+    program.write_text(
+        "import sigsentry_pulumi\n"
+        "from sigsentry_pulumi import LogSource, SigSentryClient\n"
+        "reveal_type(SigSentryClient)\n"
+        "reveal_type(sigsentry_pulumi.LogSourceRecord)\n"
+        "from sigsentry_pulumi import LogSorce\n"
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "program.py",
+        ],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    out = completed.stdout
+    assert "sigsentry_pulumi._client.SigSentryClient" in out, out
+    assert "def (" in out and "LogSourceRecord" in out, out
+    assert 'program.py:5: error: Module "sigsentry_pulumi" has no attribute "LogSorce"' in out, out
+    assert out.count("error:") == 1, out
