@@ -91,8 +91,6 @@ __all__ = [
 log = logging.getLogger("sigsentry_pulumi")
 
 _REDACTED = "[redacted]"
-IDEMPOTENCY_WINDOW_HOURS = 24
-"""How long SigSentry remembers an Idempotency-Key (the API contract)."""
 _IDEMPOTENCY_PREFIX = "sigsentry-pulumi-v1-"
 _WHOLE_WORD_BELOW = 8  # secrets shorter than this are redacted only as whole words
 _API_ROUTE = re.compile(r"/v1/config/log-sources(/[^/]+(/test)?)?")

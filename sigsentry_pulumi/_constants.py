@@ -18,6 +18,9 @@ LIST_PAGE_LIMIT: Final = 500
 
 LOG_SOURCES_PATH: Final = "/v1/config/log-sources"
 
+IDEMPOTENCY_WINDOW_HOURS: Final = 24
+"""How long SigSentry remembers an Idempotency-Key (the API contract)."""
+
 LOG_SOURCE_TYPES: Final = ("cloudwatch", "datadog", "loki", "splunk", "elastic", "gcp_logging")
 
 RESOURCE_MODULE: Final = "sigsentry"

@@ -76,6 +76,7 @@ from pulumi.dynamic import (
 
 from . import _accounts, _preflight, _runtime
 from ._accounts import ACCOUNT_KEY
+from ._constants import IDEMPOTENCY_WINDOW_HOURS
 from ._errors import (
     LogSourceGoneError,
     NoSuchLogSourceError,
@@ -350,9 +351,10 @@ def _create_once(
     finally:
         _runtime.listing.invalidate()
     raise SigSentryError(
-        f"Every create of this log source within the last 24 hours was deleted since "
-        f"({MAX_CREATE_GENERATIONS} of them); wait for SigSentry's 24-hour idempotency window "
-        "to pass, or change its name, then run `pulumi up` again"
+        f"Every create of this log source within the last {IDEMPOTENCY_WINDOW_HOURS} hours was "
+        f"deleted since ({MAX_CREATE_GENERATIONS} of them); wait for SigSentry's "
+        f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window to pass, or change its name, then "
+        "run `pulumi up` again"
     )
 
 
