@@ -17,8 +17,15 @@ per matching request, in order; the rule stops matching when the sequence is use
 caps how often a rule fires. Faults: `429` (RATE_LIMITED with `Retry-After: retryAfter`, default 1),
 `500` (INTERNAL_ERROR), `503` (SERVICE_UNAVAILABLE with `Retry-After`), `slow` (wait
 `delaySeconds`, default 2, then answer normally), `drop` (handle the request, commit its write,
-then close the connection without answering), and `ok` (no fault; useful inside a sequence).
-Faults 429/500/503 answer before the request is authenticated or executed: nothing is written.
+then close the connection without answering), `ok` (no fault; useful inside a sequence),
+`empty` (a list GET answered 200 with `{"success": true, "data": [], "nextCursor": null}`: the
+glitching page of a proxy or a lagging replica) and `noReplayHeader` (answer normally, without the
+`Idempotent-Replayed` header: a proxy that strips it). Faults 429/500/503 and `empty` answer
+before the request is authenticated or executed: nothing is written.
+
+A rule whose `fault` is `empty` matches only list requests (`GET /v1/config/log-sources`), so
+`{"fault": "empty", "times": 1}` empties the next list page whatever else is requested
+meanwhile; in a `sequence`, an `empty` entry answers any other request normally.
 """
 
 from __future__ import annotations
@@ -31,7 +38,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FaultKind = Literal["429", "500", "503", "slow", "drop", "ok"]
+FaultKind = Literal["429", "500", "503", "slow", "drop", "ok", "empty", "noReplayHeader"]
+
+LIST_PATH = "/v1/config/log-sources"
+"""The list endpoint: the only requests an `empty` fault applies to."""
+
+
+def applies(kind: FaultKind, method: str, path: str) -> bool:
+    """Whether a fault of this kind can act on the request (`empty` only on a list GET)."""
+    return kind != "empty" or (method.upper() == "GET" and path == LIST_PATH)
 
 
 class FaultRule(BaseModel):
@@ -82,6 +97,8 @@ class _RuleState:
         if rule.sequence is not None and self.position >= len(rule.sequence):
             return False
         method_ok = rule.method == "*" or rule.method.upper() == method.upper()
+        if rule.fault is not None and not applies(rule.fault, method, path):
+            return False
         return method_ok and fnmatch.fnmatchcase(path, rule.path)
 
 
@@ -116,5 +133,7 @@ class FaultInjector:
                 else:
                     continue
                 state.fired += 1
-                return None if kind == "ok" else Fault(kind, rule.retryAfter, rule.delaySeconds)
+                if kind == "ok" or not applies(kind, method, path):
+                    return None
+                return Fault(kind, rule.retryAfter, rule.delaySeconds)
         return None

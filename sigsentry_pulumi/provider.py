@@ -338,15 +338,15 @@ def _create_once(
         body = [project, create_body(**fields)]
         for generation in range(MAX_CREATE_GENERATIONS):
             key = client.derive_idempotency_key(identity, body, generation)
-            record, replayed = client.create_log_source_replayed(
+            record, _replayed = client.create_log_source_replayed(
                 **fields, project_id=project, idempotency_key=key
             )
-            if not replayed:
-                return record
-            # The first create under this key happened before (a retry of this call, an
-            # earlier run that lost its answer, or a source destroyed since): keep it if it
-            # still exists, else step to the next key.
-            if client.find_log_source(record.id, project_id=project) is not None:
+            # The answer may replay a first create under this key (a retry of this call, an
+            # earlier run that lost its answer, or a source destroyed since). Whether it does
+            # is not taken from `Idempotent-Replayed` alone: a proxy that strips the header
+            # makes a replay of a deleted source look new. So every answer's id is confirmed
+            # to exist; a gone one was a replay of a deleted source: step to the next key.
+            if _exists(client, record.id, project):
                 return record
     finally:
         _runtime.listing.invalidate()
@@ -356,6 +356,16 @@ def _create_once(
         f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window to pass, or change its name, then "
         "run `pulumi up` again"
     )
+
+
+def _exists(client: SigSentryClient, log_source_id: str, project: str | None) -> bool:
+    """Whether the source a keyed create returned exists: an empty PUT (`log_source_exists`).
+
+    A 404 is asked once more before it counts: taking a live source for a deleted one would
+    create a second source under the next key and leave the first outside the state.
+    """
+    exists = client.log_source_exists
+    return exists(log_source_id, project_id=project) or exists(log_source_id, project_id=project)
 
 
 def _verify(
