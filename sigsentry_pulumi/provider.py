@@ -31,18 +31,29 @@ What each operation does:
   input `LogSource` registers: project, stack, parent and name) and the request body, so a create
   repeated after a lost answer, a killed plugin or a killed `pulumi up` replays the first one
   and returns the same source (for SigSentry's 24-hour idempotency window). A replay of a
-  source that no longer exists (destroy, then `up` with the same inputs) is detected by
-  looking the id up, and the create is made again under the next key generation.
+  source that no longer exists (destroy, then `up` with the same inputs) is made again under
+  the next key generation. It is recognised without trusting `Idempotent-Replayed` (a proxy
+  may strip it, and a deleted id would then go into state): after every keyed create, replayed
+  or not, an empty `PUT {}` (the API's no-op: 200, or 404 when the source is absent) confirms
+  the id exists, a 404 being asked twice. That is one request per create (2 instead of 1; a
+  replay of a deleted source costs 5: POST, two 404s, POST, PUT), where a list walk would cost
+  ceil(N/500); the emulator's empty PUT moves nothing, `updatedAt` included, and no output
+  records `updatedAt`, so a server that moves it shows no drift.
 * `create` with `adoptId` (`LogSource(adopt_id="ls_...")`): no POST. The source is looked up
-  in the shared list walk; a missing one or one of another `type` fails the create, naming the
-  id and the fix. Otherwise one PUT makes it match the program (name, sources, isActive and
-  the credentials, which are write-only and so always sent), then the test call when `verify`
-  is true; the id is the adopted one. `check` refuses two resources of one deployment adopting
-  the same id, so the preview fails before any write. In `diff`, an `adoptId` equal to the
-  resource's id, or none, is no change; another id replaces the resource.
+  in the shared list walk (a miss confirmed by a fresh walk, as for `read`); a missing one or
+  one of another `type` fails the create, naming the id and the fix. Otherwise one PUT makes
+  it match the program (name, sources, isActive and the credentials, which are write-only and
+  so always sent), then the test call when `verify` is true; the id is the adopted one.
+  `check` refuses two resources of one deployment adopting the same id, so the preview fails
+  before any write. In `diff`, an `adoptId` equal to the resource's id, or none, is no change;
+  another id replaces the resource.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
   `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
-* `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
+* `read`: finds the source in the shared list walk (`_listing`). A source missing from it is
+  gone only when a second walk, started after the first answered, lacks it too: one glitching
+  page must not drop every source of a refresh. The reads that miss share that second walk
+  (single flight), so a refresh dropping k sources costs 2 walks and one dropping none costs 1.
+  Gone means `ReadResult(None, {})` (`NoSuchLogSourceError` for `LogSource.get`). The
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
   refresh of a program that never set `project_id` does not show it as drift.
   With `verify` true (and credentials in state: not for `LogSource.get`), the read also runs
@@ -199,6 +210,7 @@ class LogSourceProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = _accounts.client(props)
         project = props.get("projectId") or client.project_id
+        # A miss here is confirmed by a fresh walk: one glitching list page drops nothing.
         record = _runtime.listing.find(client, id_, project)
         if record is None:
             if "type" not in props:
