@@ -106,10 +106,12 @@ def test_a_refresh_dropping_k_sources_costs_two_walks_not_k(
     emulator.clear_requests()
     if glitch:
         emulator.set_faults({"rules": [{"fault": "empty", "times": 1}]})
+
+    def refresh(id_: str) -> str:
+        return plugin.read(id_, urn(id_), states[id_], states[id_]).id
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        found = dict(
-            zip(states, pool.map(lambda i: plugin.read(i, urn(i), states[i], states[i]).id, states))
-        )
+        found = dict(zip(states, pool.map(refresh, states), strict=True))
     assert {id_ for id_, read in found.items() if not read} == set(deleted)
     assert all(read == id_ for id_, read in found.items() if id_ not in deleted)
     assert len(list_requests(emulator)) == 2
