@@ -112,3 +112,54 @@ def test_up_destroy_up_behind_a_proxy_that_strips_idempotent_replayed(
         (True, "noReplayHeader"),
         (False, "noReplayHeader"),
     ]
+
+
+def test_a_get_and_an_adoption_meeting_an_empty_page_still_find_their_sources(
+    make_stack: Callable[..., Any], emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    made = []
+    for name in ("read-only", "to-adopt"):
+        response = api.post(
+            LOG_SOURCES,
+            json={
+                "type": "datadog",
+                "name": name,
+                "credentials": {"apiKey": "by-hand", "appKey": "by-hand"},
+                "sources": ["service:old"],
+            },
+        )
+        response.raise_for_status()
+        made.append(response.json()["data"]["id"])
+    read_id, adopt_id = made
+
+    def program() -> None:
+        import pulumi
+
+        from sigsentry_pulumi import LogSource
+
+        config = pulumi.Config()
+        existing = LogSource.get("existing", read_id)
+        adopted = LogSource(
+            "adopted",
+            type="datadog",
+            name="adopted",
+            credentials={
+                "apiKey": config.require_secret("secretA"),
+                "appKey": config.require_secret("secretB"),
+            },
+            sources=["service:new"],
+            adopt_id=adopt_id,
+        )
+        pulumi.export("read", existing.name)
+        pulumi.export("adopted", adopted.id)
+
+    stack = make_stack(program)
+    emulator.set_faults(ONE_EMPTY_PAGE)
+    mark = len(emulator.requests())
+    up = stack.up(show_secrets=False)
+    assert changes(up) == {"create": 2}  # the stack and the adopted source; a read is no change
+    assert {k: v.value for k, v in up.outputs.items()} == {"read": "read-only", "adopted": adopt_id}
+    assert list_walks(emulator, mark) == ["empty", None]
+    assert writes(emulator, mark) == [("PUT", f"{LOG_SOURCES}/{adopt_id}")]
+    assert state_ids(pulumi_env, stack) == {read_id, adopt_id}
+    assert {s["name"] for s in list_sources(api)} == {"read-only", "adopted"}
