@@ -273,7 +273,8 @@ class SigSentryClient:
     ) -> tuple[LogSourceRecord, bool]:
         """`create_log_source`, plus whether SigSentry answered with a replay
         (`Idempotent-Replayed: true`): the record then is the one the key first created, which
-        may have been deleted since."""
+        may have been deleted since. False is not proof of a new source: a proxy may strip the
+        header (`log_source_exists` tells whether the id is still there)."""
         response = self._send(
             "POST",
             LOG_SOURCES_PATH,
