@@ -147,8 +147,8 @@ def run_api_floor(bench: Bench, logged: Mapping[str, Any], concurrency: int) -> 
                     path = path.replace(ours_id, by_name[name])
             url = f"{path}?{query}" if query else path
             # A PUT in these phases is a create's empty PUT, confirming the id it returned.
-            body = {} if method == "PUT" else None
-            client.request(method, url, json=body).raise_for_status()
+            empty: dict[str, Any] | None = {} if method == "PUT" else None
+            client.request(method, url, json=empty).raise_for_status()
 
         for phase in PHASES:
             requests = [r for r in logged[phase] if r["status"] and r["status"] < 400]
