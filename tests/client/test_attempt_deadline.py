@@ -33,7 +33,7 @@ class TrickleServer:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)  # accept() wakes up to see `close`
         self._threads: list[threading.Thread] = []
-        self.url = "http://127.0.0.1:%d" % self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
 
     def start(self) -> None:
         self._spawn(self._accept)

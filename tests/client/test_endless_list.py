@@ -9,6 +9,7 @@ import pytest
 from client.fakes import API_KEY, ScriptedAPI, make_client, record
 from sigsentry_pulumi import UnexpectedResponseError
 from sigsentry_pulumi import _client as client_module
+from sigsentry_pulumi._constants import LIST_PAGE_LIMIT, MAX_LIST_PAGES
 
 
 def page(index: int, next_cursor: str | None, request_id: str) -> httpx.Response:
@@ -57,7 +58,7 @@ def test_a_walk_of_new_cursors_stops_at_the_page_cap(monkeypatch: pytest.MonkeyP
 
 def test_the_page_cap_is_far_beyond_any_project() -> None:
     # a million sources at the largest page: only a list that never ends meets the cap
-    assert client_module.MAX_LIST_PAGES * client_module.LIST_PAGE_LIMIT >= 1_000_000
+    assert MAX_LIST_PAGES * LIST_PAGE_LIMIT >= 1_000_000
 
 
 def test_a_list_that_ends_on_its_last_page_is_walked_whole() -> None:
