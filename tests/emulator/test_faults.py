@@ -189,6 +189,7 @@ def test_trickle_stops_when_the_client_hangs_up(emulator: EmulatorProcess) -> No
             f"{emulator.api_key}\r\n\r\n".encode()
         )
         assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+
     # a whole answer would take about 50 s; the emulator stops at the hang-up and logs it
     # (a request of an earlier test, still being answered slowly, may be logged meanwhile)
     def trickled() -> list[str]:
