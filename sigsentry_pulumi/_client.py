@@ -247,8 +247,7 @@ class SigSentryClient:
             params["cursor"] = cursor
         response = self._send("GET", LOG_SOURCES_PATH, params=params, project_id=project_id)
         page = _parse(LogSourcePage, _body(response), response)
-        request_id = redact(response.headers.get("X-Request-Id") or "none", [self._api_key])
-        return page, request_id
+        return page, _request_id(response, [self._api_key]) or "none"
 
     def find_log_source(
         self, log_source_id: str, *, project_id: str | None = None
@@ -417,13 +416,14 @@ class SigSentryClient:
                 params=call.params,
                 timeout=self.timeout,
             )
-        log.debug(
-            "SigSentry %s %s -> %d (request id %s)",
-            call.method,
-            call.path,
-            response.status_code,
-            _request_id(response, call.secrets),
-        )
+        if log.isEnabledFor(logging.DEBUG):  # scrubbing the request id costs a little
+            log.debug(
+                "SigSentry %s %s -> %d (request id %s)",
+                call.method,
+                call.path,
+                response.status_code,
+                _request_id(response, call.secrets),
+            )
         return response
 
     def _back_off(self, call: _Call, outcome: httpx.Response | httpx.TransportError) -> bool:

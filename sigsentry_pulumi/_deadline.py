@@ -13,9 +13,9 @@ the call covers every byte of the attempt, and threads of one process never shar
 
 httpx takes no network backend, so `use_deadline_backend` gives one to the httpcore pools of a
 client it has made (its default transport and the proxy transports it mounts from the
-environment): that reaches two private attributes, `HTTPTransport._pool` (httpx 0.18 to 0.28
-at least) and `ConnectionPool._network_backend` (httpcore 0.14 to 1.0). The real-CLI and client
-tests of a trickling server fail if either moves.
+environment, which a transport passed to `httpx.Client` would turn off): that reaches two
+private attributes, `HTTPTransport._pool` and `ConnectionPool._network_backend` (httpx 0.27 to
+0.29, httpcore 1.0). The client and real-CLI tests of a trickling server fail if either moves.
 """
 
 from __future__ import annotations
