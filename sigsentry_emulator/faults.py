@@ -17,15 +17,29 @@ per matching request, in order; the rule stops matching when the sequence is use
 caps how often a rule fires. Faults: `429` (RATE_LIMITED with `Retry-After: retryAfter`, default 1),
 `500` (INTERNAL_ERROR), `503` (SERVICE_UNAVAILABLE with `Retry-After`), `slow` (wait
 `delaySeconds`, default 2, then answer normally), `drop` (handle the request, commit its write,
-then close the connection without answering), `ok` (no fault; useful inside a sequence),
-`empty` (a list GET answered 200 with `{"success": true, "data": [], "nextCursor": null}`: the
-glitching page of a proxy or a lagging replica) and `noReplayHeader` (answer normally, without the
-`Idempotent-Replayed` header: a proxy that strips it). Faults 429/500/503 and `empty` answer
-before the request is authenticated or executed: nothing is written.
+then close the connection without answering), and `ok` (no fault; useful inside a sequence).
+Faults 429/500/503 answer before the request is authenticated or executed: nothing is written.
 
-A rule whose `fault` is `empty` matches only list requests (`GET /v1/config/log-sources`), so
-`{"fault": "empty", "times": 1}` empties the next list page whatever else is requested
-meanwhile; in a `sequence`, an `empty` entry answers any other request normally.
+Faults that misbehave as a broken server or proxy would:
+
+* `repeatCursor` (list GETs): the page is answered as usual but its `nextCursor` is
+  `REPEAT_CURSOR`, a cursor that leads back to the first page (the emulator serves the first
+  page for it, fault or not); a client that follows it walks the same pages forever.
+* `trickle`: the request is executed and answered, but the body is sent one byte every
+  `delaySeconds` (the status line and headers go at once; only the body trickles).
+* `echo`: 400 VALIDATION_ERROR whose message, details and `X-Request-Id` echo the request's
+  `Authorization` header and body, plain and encoded (JSON, base64 at three byte alignments in
+  both alphabets, URL encoding): what a careless server or proxy may send back. Nothing is
+  executed.
+* `empty` (list GETs only): 200 with `{"success": true, "data": [], "nextCursor": null}`, the
+  glitching page of a proxy or a lagging replica; answered before the request is authenticated
+  or executed. A rule whose `fault` is `empty` matches list requests
+  (`GET /v1/config/log-sources`) only, so `{"fault": "empty", "times": 1}` empties the next
+  list page whatever else is requested meanwhile; in a `sequence`, an `empty` entry answers any
+  other request normally.
+* `noReplayHeader`: the request is executed and answered as usual, without the
+  `Idempotent-Replayed` header, as a proxy that strips it would; the request log still records
+  the replay.
 """
 
 from __future__ import annotations
@@ -38,7 +52,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FaultKind = Literal["429", "500", "503", "slow", "drop", "ok", "empty", "noReplayHeader"]
+FaultKind = Literal[
+    "429",
+    "500",
+    "503",
+    "slow",
+    "drop",
+    "ok",
+    "repeatCursor",
+    "trickle",
+    "echo",
+    "empty",
+    "noReplayHeader",
+]
+
+REPEAT_CURSOR = "fault-repeat-cursor"
+"""The `nextCursor` of the `repeatCursor` fault; a list GET that passes it gets the first page."""
 
 LIST_PATH = "/v1/config/log-sources"
 """The list endpoint: the only requests an `empty` fault applies to."""
