@@ -171,25 +171,29 @@ class LogSourceProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = _accounts.client(news)
         project = olds.get("projectId") or news.get("projectId") or client.project_id
+        verify = bool(_input(news, "verify"))
         changes = {
             key: news.get(key)
             for key in ("name", "sources", "credentials")
             if news.get(key) != olds.get(key)
         }
+        if verify:
+            # Credentials are write-only: nothing shows which ones SigSentry holds (an earlier
+            # update may have left others behind), so the ones tested are always sent.
+            changes["credentials"] = news.get("credentials")
         if _input(news, "isActive") != _input(olds, "isActive"):
             changes["is_active"] = _input(news, "isActive")
         if changes:
-            try:
-                client.update_log_source(id_, project_id=project, **changes)
-            except NotFoundError:
-                raise LogSourceGoneError(id_) from None
-            finally:
-                _runtime.listing.invalidate()
-        if _input(news, "verify"):
+            _put(client, id_, project, changes)
+        if verify:
             try:
                 _verify(client, id_, project, news.get("credentials") or {})
             except NotFoundError:
                 raise LogSourceGoneError(id_) from None
+            except VerificationFailedError as failure:
+                # The failed update leaves the stack with the old outputs: put SigSentry back
+                # to them, so that the two agree and the next diff sees the program's change.
+                _restore(client, id_, project, olds, changes, failure)
         outputs = _echo(news)
         for key in ("projectId", "tenantId", "createdAt"):
             if olds.get(key) is not None:
@@ -235,6 +239,18 @@ class LogSourceProvider(ResourceProvider):
         return ReadResult(id_, _outputs(live, record, project), inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        if _runtime.forget_replayed(id_):
+            # The end of a forced replacement whose create got this very source back (see
+            # `create`): deleting it would delete the replacement too.
+            _tell(
+                f"SigSentry: kept log source {id_} (name {props.get('name')!r}) instead of "
+                "deleting it: the replacement sent the same inputs within SigSentry's "
+                f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window, so SigSentry returned "
+                "this existing source, which the stack keeps. For a new source, set "
+                "delete_before_replace=True on the resource (the old source is deleted "
+                "first, then a new one is made) or change one of its inputs"
+            )
+            return
         client = _accounts.client(props)
         try:
             client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
@@ -347,6 +363,7 @@ def _create_once(
             # earlier run that lost its answer, or a source destroyed since): keep it if it
             # still exists, else step to the next key.
             if client.find_log_source(record.id, project_id=project) is not None:
+                _runtime.remember_replayed(record.id)
                 return record
     finally:
         _runtime.listing.invalidate()
@@ -373,7 +390,19 @@ def _verify(
 def _roll_back(
     client: SigSentryClient, log_source_id: str, project: str | None, cause: Exception
 ) -> None:
-    """Delete the source a failed create made, so that the failure leaves nothing behind."""
+    """Delete the source a failed create made, so that the failure leaves nothing behind.
+
+    A source the create got back as SigSentry's replay of an earlier create existed before it:
+    in a forced replacement it is the very source being replaced, which the engine keeps in
+    the stack when the create fails. It is left alone, and the user told so.
+    """
+    if _runtime.replayed(log_source_id):
+        _tell(
+            f"SigSentry: kept log source {log_source_id} after the failed create: it existed "
+            "before this create (SigSentry returned it for the same inputs), so it is not "
+            "deleted"
+        )
+        return
     try:
         client.delete_log_source(log_source_id, project_id=project)
     except NotFoundError:
@@ -385,6 +414,66 @@ def _roll_back(
         raise RollbackFailedError(log_source_id, cause, error) from None
     finally:
         _runtime.listing.invalidate()
+
+
+def _put(
+    client: SigSentryClient, log_source_id: str, project: str | None, changes: Mapping[str, Any]
+) -> None:
+    try:
+        client.update_log_source(log_source_id, project_id=project, **changes)
+    except NotFoundError:
+        raise LogSourceGoneError(log_source_id) from None
+    finally:
+        _runtime.listing.invalidate()
+
+
+_RESTORED_NAMES: Final = {
+    "name": "name",
+    "sources": "sources",
+    "credentials": "credentials",
+    "is_active": "isActive",
+}
+
+
+def _restore(
+    client: SigSentryClient,
+    log_source_id: str,
+    project: str | None,
+    olds: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    failure: VerificationFailedError,
+) -> None:
+    """After a failed verification, PUT the changed fields back to the stack's old outputs.
+
+    Always raises: the verification error saying what was restored, or, when the restoring PUT
+    fails too, a `RollbackFailedError` saying SigSentry holds the new, unverified values.
+    Credentials the stack records as empty (a refresh found them failing) cannot be restored;
+    the next `up` sends the program's.
+    """
+    previous: dict[str, Any] = {}
+    for key in changes:
+        old = _input(olds, "isActive") if key == "is_active" else olds.get(key)
+        if key == "credentials" and not (isinstance(old, Mapping) and old):
+            continue
+        if old is not None:
+            previous[key] = old
+    if not previous:
+        raise failure
+    try:
+        client.update_log_source(log_source_id, project_id=project, **previous)
+    except SigSentryError as error:
+        raise RollbackFailedError(log_source_id, failure, error, updated=True) from None
+    finally:
+        _runtime.listing.invalidate()
+    raise VerificationFailedError(
+        log_source_id, failure.reason, restored=[_RESTORED_NAMES[key] for key in previous]
+    ) from None
+
+
+def _tell(line: str) -> None:
+    from ._client import print_progress  # loaded already: a call that sent a request did
+
+    print_progress(line)
 
 
 def _echo(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -211,13 +211,17 @@ def test_update_sends_nothing_when_only_verify_is_turned_off(
     assert emulator.requests() == []
 
 
-def test_turning_verify_on_tests_without_a_put(
+def test_turning_verify_on_sends_the_programs_credentials_then_tests_them(
     plugin: ProviderPlugin, emulator: EmulatorProcess
 ) -> None:
+    # Credentials are write-only: only sending them makes the tested ones the program's.
     id_, outputs = create(plugin, "check", inputs("elastic"))
     emulator.clear_requests()
     plugin.update(id_, urn("check"), outputs, inputs("elastic", verify=True))
-    assert calls(emulator) == [f"POST /v1/config/log-sources/{id_}/test"]
+    assert calls(emulator) == [
+        f"PUT /v1/config/log-sources/{id_}",
+        f"POST /v1/config/log-sources/{id_}/test",
+    ]
 
 
 def test_pausing_sends_only_is_active(plugin: ProviderPlugin, emulator: EmulatorProcess) -> None:
