@@ -60,7 +60,9 @@ def test_up_replace_checks_with_no_olds_creates_then_deletes_without_a_diff(
 
 def test_target_replace_does_the_same(bench: Bench) -> None:
     stack, urn, old_id = deployed(bench)
-    done = bench.cli_program(stack, program, "up", "--yes", "--skip-preview", "--target-replace", urn)
+    done = bench.cli_program(
+        stack, program, "up", "--yes", "--skip-preview", "--target-replace", urn
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "1 replaced" in done.stdout
     assert_created_then_deleted_without_diff(bench, old_id)
