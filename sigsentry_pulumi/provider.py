@@ -32,7 +32,21 @@ What each operation does:
   repeated after a lost answer, a killed plugin or a killed `pulumi up` replays the first one
   and returns the same source (for SigSentry's 24-hour idempotency window). A replay of a
   source that no longer exists (destroy, then `up` with the same inputs) is detected by
-  looking the id up, and the create is made again under the next key generation.
+  looking the id up, and the create is made again under the next key generation. A replayed
+  source that still exists existed before this create, so a failed step after the POST does
+  not delete it (in a forced replacement it is the live source the engine keeps).
+* forced replacement with the same inputs (`up --replace`, `--target-replace`, an `account`
+  with the same key and URL): the engine sends Check with no olds, Create, then Delete of the
+  old id, in one plugin process and with no Diff, so at Create it cannot be told from a
+  create repeated after a crash, whose replay must return the first source. The create's
+  replay returns the old source itself; `_runtime` remembers, for the process, each id a
+  create got back as the replay of a source that still exists, and the Delete of such an id
+  sends nothing and prints one line saying the source was kept, why, and how to get a new one
+  (`delete_before_replace=True`: the delete comes first, so the replay finds it gone; or a
+  changed input). The trade-off: a crash between the replacement's create and its delete
+  leaves the stack with the source twice (the replacement and the old entry pending
+  deletion); the next `up`, in a new process that does not remember, deletes it. `pulumi
+  refresh` then drops it from the stack and `pulumi up` creates it again.
 * `create` with `adoptId` (`LogSource(adopt_id="ls_...")`): no POST. The source is looked up
   in the shared list walk; a missing one or one of another `type` fails the create, naming the
   id and the fix. Otherwise one PUT makes it match the program (name, sources, isActive and
@@ -41,7 +55,13 @@ What each operation does:
   the same id, so the preview fails before any write. In `diff`, an `adoptId` equal to the
   resource's id, or none, is no change; another id replaces the resource.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
-  `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
+  `verify` is true; with `verify` true the PUT always carries the program's credentials
+  (write-only: nothing shows which SigSentry holds, and the tested ones must be the
+  program's). When the test fails, the changed fields are PUT back to the old outputs (which
+  the failed update leaves in the stack), so SigSentry and the stack agree; if that PUT fails
+  too, the error says SigSentry holds the new, unverified values and that an `up` with
+  `verify=True` sends the program's credentials again. A source deleted outside Pulumi gives
+  an error saying to run `pulumi refresh`.
 * `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
   refresh of a program that never set `project_id` does not show it as drift.
@@ -50,7 +70,8 @@ What each operation does:
   read records empty credentials, so refresh shows `credentials` as drift and the next `up`
   sends the program's credentials again and verifies them.
 * `delete`: one DELETE; a source already gone counts as deleted (a 404 for a path that is not
-  an API route, a wrong `sigsentry:apiUrl`, is raised).
+  an API route, a wrong `sigsentry:apiUrl`, is raised). The id a create of this process got
+  back as a replay is kept instead (see forced replacement above).
 
 Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
 those a Read with no properties and fails with KeyError '__provider' before this code runs;
