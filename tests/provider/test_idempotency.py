@@ -73,6 +73,24 @@ def test_a_replay_of_a_deleted_source_creates_a_new_one(emulator: EmulatorProces
     assert [r["replayed"] for r in posts(emulator)] == [False, True, False, True, True, False]
 
 
+def test_the_delete_ending_a_forced_replacement_keeps_the_source_its_create_got_back(
+    emulator: EmulatorProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider = provider_for(emulator)
+    first = provider.create(keyed())
+    # `up --replace`: a create with the same inputs in the same process, then Delete(old id)
+    replacement = provider.create(keyed())
+    assert replacement.id == first.id
+    emulator.clear_requests()
+    provider.delete(first.id, keyed())
+    assert emulator.requests() == []
+    line = capsys.readouterr().err
+    assert f"kept log source {first.id} (name 'test-loki') instead of deleting it" in line
+    # remembered for that one delete only, and only by that process
+    fresh_provider(emulator).delete(first.id, keyed())
+    assert [r["method"] for r in emulator.requests()] == ["DELETE"]
+
+
 def test_a_dropped_answer_is_retried_under_the_same_key(emulator: EmulatorProcess) -> None:
     emulator.set_faults({"rules": [{"method": "POST", "sequence": ["drop", "drop"]}]})
     created = provider_for(emulator).create(keyed())
