@@ -219,3 +219,51 @@ def test_a_failed_verify_in_a_forced_replacement_keeps_the_live_source(
         stack.up(replace=[the_urn(pulumi_env, stack)], show_secrets=False)
     emulator.clear_faults()
     assert_converged(stack, pulumi_env, api, before["id"])
+
+
+def test_a_crash_between_the_replacements_create_and_delete_is_recovered_by_refresh_then_up(
+    pulumi_env: PulumiEnvironment, emulator: Any, api: httpx.Client
+) -> None:
+    """The limit docs/provider.md states: the next `up` (a new process) runs the pending
+    delete of the old entry, which names the same source, and reports success; `pulumi refresh`
+    then `pulumi up` bring the source back."""
+    from pulumi import automation as auto
+
+    from cli import engine_notes_driver
+    from cli.test_engine_notes_pending_cli import killed_mid_create, unlock
+
+    bench = Bench(pulumi_env)
+    stack = bench.stack(
+        engine_notes_driver.log_source_program,
+        config={"sigsentry:apiUrl": emulator.url, "engine-notes:slowSibling": "false"},
+        secrets={"sigsentry:apiKey": emulator.api_key},
+    )
+    stack.up()
+    first = the_source(api)
+    urn = bench.resource(stack, "interrupted")["urn"]
+
+    def replaced_not_deleted() -> bool:
+        """The checkpoint holds the replacement and the old entry marked for deletion; the
+        slow sibling keeps the engine from reaching the delete."""
+        for path in (pulumi_env.state / ".pulumi" / "stacks").rglob("*.json"):
+            text = path.read_text()
+            if text.count(f'"urn":"{urn}"') >= 2 and '"delete":true' in text:
+                return True
+        return False
+
+    stack.set_config("engine-notes:slowSibling", auto.ConfigValue("true"))
+    with killed_mid_create(bench, stack, "log-source", ready=replaced_not_deleted, replace=urn):
+        pass
+    unlock(bench, stack)
+    assert [s["id"] for s in list_sources(api)] == [first["id"]]
+
+    stack.set_config("engine-notes:slowSibling", auto.ConfigValue("false"))
+    stack.up()  # reports success ...
+    assert list_sources(api) == []  # ... while its pending delete removed the source
+    assert [r["id"] for r in bench.export(stack)["resources"] if r["urn"] == urn] == [first["id"]]
+
+    stack.refresh()
+    stack.up()
+    (again,) = list_sources(api)
+    assert [r["id"] for r in bench.export(stack)["resources"] if r["urn"] == urn] == [again["id"]]
+    stack.preview(expect_no_changes=True)
