@@ -1,11 +1,14 @@
 """Forced replacements of a LogSource whose create body does not change, through the real CLI.
 
-`pulumi up --replace URN`, `--target-replace URN`, a `replace_on_changes` option on a field the
-create does not send, and a switch to an `account` with the same key and URL all replace the
-resource with a create whose body, and so whose derived Idempotency-Key, is the old one's:
-SigSentry replays the old source, and the engine then deletes "the old id", which is the same
-source. Each test ends with one live source whose id is the stack's, and a preview that sees
-nothing to do. A replacement that deletes first (`delete_before_replace=True`) gets a new source.
+`pulumi up --replace URN`, `--target-replace URN` and a switch to an `account` with the same key
+and URL replace the resource with a create whose body, and so whose derived Idempotency-Key, is
+the old one's: SigSentry replays the old source, and the engine then deletes "the old id", which
+is the same source. Each test ends with one live source whose id is the stack's, and a preview
+that sees nothing to do. A replacement that deletes first (`delete_before_replace=True`) gets a
+new source. A `replace_on_changes` option is not applied by the engine to a LogSource (its
+provider's diff decides), so a change of `isActive` or `verify` under it is an update. A crash
+between the replacement's create and its delete is the documented limit, recovered by
+`pulumi refresh` then `pulumi up`.
 """
 
 from __future__ import annotations
