@@ -160,7 +160,7 @@ class Bench:
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=30)
-        return kill_plugins(self.env)
+        return self.env.kill_plugins()
 
     def sources(self) -> list[dict[str, Any]]:
         with httpx.Client(
@@ -199,35 +199,6 @@ class Bench:
 def stack_for_parent(bench: Bench, stack_name: str, count: int) -> Any:
     os.environ["PULUMI_CONFIG_PASSPHRASE"] = bench.env.passphrase
     return stack_for(bench.env.base, stack_name, count)
-
-
-def plugin_pids(env: PulumiEnvironment) -> list[int]:
-    """The `python -m pulumi.dynamic` processes started for this environment's CLI."""
-    pids = []
-    marker = f"PULUMI_HOME={env.home}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if b"pulumi.dynamic" in cmdline and marker in environ.split(b"\0"):
-            pids.append(int(entry.name))
-    return pids
-
-
-def kill_plugins(env: PulumiEnvironment) -> int:
-    killed = 0
-    for pid in plugin_pids(env):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-    deadline = time.monotonic() + 30
-    while plugin_pids(env) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return killed
 
 
 def progress_lines(output: str) -> int:
@@ -321,7 +292,7 @@ def killed_up(count: int) -> dict[str, Any]:
             time.sleep(0.05)
         before_kill = len(bench.sources())
         plugins = bench.kill(process)
-        leftover = plugin_pids(bench.env)
+        leftover = bench.env.plugin_pids()
         killed_at = len(bench.sources())
         pending = len(bench.state("dev").get("pending_operations") or [])
         in_state = len(bench.state_ids("dev"))
