@@ -186,7 +186,8 @@ PROPERTIES: Final = (
         "verify",
         False,
         "True runs SigSentry's credential test after each create and update; a failed test "
-        "fails the operation (a new source is deleted again).",
+        "fails the operation (a new source is deleted again; an update's changed fields are put "
+        "back).",
         default="`False`",
         filled=False,
     ),

@@ -102,8 +102,11 @@ def test_up_replace_keeps_the_source_and_says_why(
         replace=[the_urn(pulumi_env, stack)], show_secrets=False, on_output=seen.append
     )
     assert changes(result) == {"replace": 1, "same": 1}
-    # the replayed POST, and no DELETE of the source the stack now holds
-    assert writes(emulator, mark) == [("POST", LOG_SOURCES)]
+    # the replayed POST and the empty PUT confirming its id, and no DELETE of that source
+    assert writes(emulator, mark) == [
+        ("POST", LOG_SOURCES),
+        ("PUT", f"{LOG_SOURCES}/{before['id']}"),
+    ]
     assert_converged(stack, pulumi_env, api, before["id"])
     output = "\n".join(seen)
     line = next(line for line in output.splitlines() if KEPT in line)
@@ -133,7 +136,10 @@ def test_target_replace_keeps_the_source(
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "1 replaced" in done.stdout
     assert KEPT in done.stdout + done.stderr
-    assert writes(emulator, mark) == [("POST", LOG_SOURCES)]
+    assert writes(emulator, mark) == [
+        ("POST", LOG_SOURCES),
+        ("PUT", f"{LOG_SOURCES}/{before['id']}"),
+    ]
     assert_converged(stack, pulumi_env, api, before["id"])
 
 
@@ -195,10 +201,14 @@ def test_delete_before_replace_gets_a_new_source(
     )
     assert changes(result) == {"replace": 1, "same": 1}
     # deleted first, so the create's replay finds it gone and makes a new one
-    assert [w for w in writes(emulator, mark) if w[0] != "POST"] == [
-        ("DELETE", f"{LOG_SOURCES}/{before['id']}")
-    ]
     after = the_source(api)
+    gone, made = f"{LOG_SOURCES}/{before['id']}", f"{LOG_SOURCES}/{after['id']}"
+    assert [w for w in writes(emulator, mark) if w[0] != "POST"] == [
+        ("DELETE", gone),
+        ("PUT", gone),  # the replay's id, asked twice before its 404 counts
+        ("PUT", gone),
+        ("PUT", made),
+    ]
     assert after["id"] != before["id"]
     assert KEPT not in "\n".join(seen)
     assert_converged(stack, pulumi_env, api, after["id"])
