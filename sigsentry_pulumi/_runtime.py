@@ -9,9 +9,10 @@ share, through this module:
   settings (so a 429 pauses every thread using that key);
 * the single-flight list walk that lets a refresh of N sources cost about ceil(N/500) list
   requests instead of one walk per source;
-* the ids this process's creates got back as SigSentry's replay of a source that still
-  exists (`remember_replayed`, `forget_replayed`): a forced replacement whose create body is
-  unchanged gets the very source it replaces, and the Delete that ends the replacement, in the
+* the ids of sources that existed before a create of this process returned them (SigSentry's
+  replay of a source that still exists, or an adoption: `remember_existing`,
+  `forget_existing`): a forced replacement whose create body is unchanged, or that adopts
+  again, gets the very source it replaces, and the Delete that ends the replacement, in the
   same process, must not delete it.
 """
 
@@ -36,12 +37,12 @@ __all__ = [
     "USER_AGENT",
     "client_for",
     "configure_provider",
-    "forget_replayed",
+    "forget_existing",
     "listing",
     "provider_client",
     "provider_project_id",
     "provider_settings",
-    "remember_replayed",
+    "remember_existing",
     "replayed",
     "reset",
     "shared_http_client",
@@ -53,7 +54,7 @@ _provider_error: ConfigurationError | None = None
 _provider_project: str | None = None
 _configured = False
 _clients: dict[ClientSettings, SigSentryClient] = {}
-_replayed: set[str] = set()
+_existing: dict[str, str] = {}
 
 listing = SharedListing()
 """The shared list walk; writes made through the provider invalidate it."""
@@ -126,31 +127,29 @@ def provider_client() -> SigSentryClient:
     return client_for(provider_settings())
 
 
-def remember_replayed(log_source_id: str) -> None:
-    """Record that a create of this process got `log_source_id`, an existing source, back as
-    SigSentry's replay of an earlier create (same Idempotency-Key, same inputs)."""
+def remember_existing(log_source_id: str, how: str) -> None:
+    """Record that a create of this process returned `log_source_id`, a source that existed
+    before it; `how` says how it got it (for the line a Delete of it prints)."""
     with _lock:
-        _replayed.add(log_source_id)
+        _existing[log_source_id] = how
 
 
 def replayed(log_source_id: str) -> bool:
-    """Whether a create of this process got `log_source_id` back as a replay."""
+    """Whether a create of this process got `log_source_id`, an existing source, back."""
     with _lock:
-        return log_source_id in _replayed
+        return log_source_id in _existing
 
 
-def forget_replayed(log_source_id: str) -> bool:
-    """Whether a create of this process got `log_source_id` back as a replay; forget it.
+def forget_existing(log_source_id: str) -> str | None:
+    """How a create of this process got `log_source_id`, an existing source; forget it.
 
     The engine ends a create-before-delete replacement with a Delete of the old id in the same
-    process. When that id is the one the replacement's create got back, the old and the new
-    resource are one source, and deleting it would leave the stack pointing at nothing.
+    process. When that id is the one the replacement's create returned (a replay, an adoption),
+    the old and the new resource are one source, and deleting it would leave the stack
+    pointing at nothing. None when no create of this process returned it.
     """
     with _lock:
-        if log_source_id in _replayed:
-            _replayed.discard(log_source_id)
-            return True
-    return False
+        return _existing.pop(log_source_id, None)
 
 
 def reset() -> None:
@@ -160,5 +159,5 @@ def reset() -> None:
         _provider_settings, _provider_error, _provider_project = None, None, None
         _configured = False
         _clients.clear()
-        _replayed.clear()
+        _existing.clear()
     listing.invalidate()

@@ -274,14 +274,13 @@ class LogSourceProvider(ResourceProvider):
         return ReadResult(id_, _outputs(live, record, project), inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        if _runtime.forget_replayed(id_):
+        how = _runtime.forget_existing(id_)
+        if how is not None:
             # The end of a forced replacement whose create got this very source back (see
             # `create`): deleting it would delete the replacement too.
             _tell(
                 f"SigSentry: kept log source {id_} (name {props.get('name')!r}) instead of "
-                "deleting it: the replacement sent the same inputs within SigSentry's "
-                f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window, so SigSentry returned "
-                "this existing source, which the stack keeps. For a new source, set "
+                f"deleting it: {how}, which the stack keeps. For a new source, set "
                 "delete_before_replace=True on the resource (the old source is deleted "
                 "first, then a new one is made) or change one of its inputs"
             )
@@ -363,7 +362,17 @@ def _adopt(client: SigSentryClient, props: Mapping[str, Any], project: str | Non
         _runtime.listing.invalidate()
     if _input(props, "verify"):
         _verify(client, adopt, project, props["credentials"])
+    # A forced replacement of an adopting resource adopts the very source it replaces.
+    _runtime.remember_existing(adopt, f"the replacement adopted it again (adopt_id={adopt!r})")
     return CreateResult(adopt, _outputs(props, record, project))
+
+
+_REPLAYED: Final = (
+    "the replacement sent the same inputs within SigSentry's "
+    f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window, so SigSentry returned this "
+    "existing source"
+)
+"""Why a Delete kept a source a create got back as a replay (see `delete`)."""
 
 
 def _create_once(
@@ -400,7 +409,7 @@ def _create_once(
             if _exists(client, record.id, project):
                 if replayed:
                     # it existed before this create: see `delete` and `_roll_back`
-                    _runtime.remember_replayed(record.id)
+                    _runtime.remember_existing(record.id, _REPLAYED)
                 return record
     finally:
         _runtime.listing.invalidate()

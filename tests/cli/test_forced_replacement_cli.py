@@ -39,7 +39,7 @@ KEPT = "kept log source"
 
 
 def source_program(**options: Any) -> Callable[[], None]:
-    """One LogSource, `forced`; config `active`, `verify` and `account` set those inputs."""
+    """One LogSource, `forced`; config `active`, `verify`, `account`, `adoptId` set those."""
 
     def program() -> None:
         import pulumi
@@ -58,6 +58,7 @@ def source_program(**options: Any) -> Callable[[], None]:
             is_active=config.get_bool("active"),
             verify=config.get_bool("verify"),
             account=config.get("account"),
+            adopt_id=config.get("adoptId"),
             opts=pulumi.ResourceOptions(**options),
         )
 
@@ -186,6 +187,36 @@ def test_a_switch_to_an_account_with_the_same_key_and_url_keeps_the_source(
     assert_converged(stack, pulumi_env, api, before["id"])
     (state,) = exported_log_sources(pulumi_env, stack)
     assert state["inputs"]["account"] == "tenantb"
+
+
+def test_up_replace_of_an_adopting_source_keeps_the_source(
+    make_stack: StackFactory, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
+) -> None:
+    # The replacement's create adopts the very source the engine then deletes as the old one.
+    made = api.post(
+        LOG_SOURCES,
+        json={
+            "type": "cloudwatch",
+            "name": "by-hand",
+            "credentials": {"accessKeyId": "by-hand-id", "secretAccessKey": "by-hand-secret"},
+            "sources": ["old"],
+        },
+    )
+    made.raise_for_status()
+    adopted = made.json()["data"]["id"]
+    stack = make_stack(source_program())
+    set_config(stack, "adoptId", adopted)
+    stack.up(show_secrets=False)
+    mark = len(emulator.requests())
+    seen: list[str] = []
+    result = stack.up(
+        replace=[the_urn(pulumi_env, stack)], show_secrets=False, on_output=seen.append
+    )
+    assert changes(result) == {"replace": 1, "same": 1}
+    assert "DELETE" not in [method for method, _ in writes(emulator, mark)]
+    assert f"kept log source {adopted} (name 'forced')" in "\n".join(seen)
+    assert "adopted it again" in "\n".join(seen)
+    assert_converged(stack, pulumi_env, api, adopted)
 
 
 def test_delete_before_replace_gets_a_new_source(
