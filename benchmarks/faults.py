@@ -45,7 +45,13 @@ from tools.fault_plans import (  # noqa: E402
     many_sources_program,
     orphans,
 )
-from tools.pulumi_cli import PulumiEnvironment, config_values, find_cli  # noqa: E402
+from tools.pulumi_cli import (  # noqa: E402
+    PulumiEnvironment,
+    config_values,
+    find_cli,
+    kill_plugins,
+    plugin_pids,
+)
 
 PROJECT = "sigsentry-faults"
 LOG_SOURCES = "/v1/config/log-sources"
@@ -199,35 +205,6 @@ class Bench:
 def stack_for_parent(bench: Bench, stack_name: str, count: int) -> Any:
     os.environ["PULUMI_CONFIG_PASSPHRASE"] = bench.env.passphrase
     return stack_for(bench.env.base, stack_name, count)
-
-
-def plugin_pids(env: PulumiEnvironment) -> list[int]:
-    """The `python -m pulumi.dynamic` processes started for this environment's CLI."""
-    pids = []
-    marker = f"PULUMI_HOME={env.home}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if b"pulumi.dynamic" in cmdline and marker in environ.split(b"\0"):
-            pids.append(int(entry.name))
-    return pids
-
-
-def kill_plugins(env: PulumiEnvironment) -> int:
-    killed = 0
-    for pid in plugin_pids(env):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-    deadline = time.monotonic() + 30
-    while plugin_pids(env) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return killed
 
 
 def progress_lines(output: str) -> int:

@@ -1,0 +1,68 @@
+"""Seeded random walks over real `pulumi` commands against the emulator, checking the provider's
+promise after every step (cli/lifecycle_model, docs/lifecycle-checker.md).
+
+Each walk is one test, parametrised by its seed and in an xdist group of its own, so `make test`
+spreads the walks over the workers. `--lifecycle-seed N` replays one walk, `--lifecycle-walks N`
+and `--lifecycle-first-seed N` choose how many and which, `--lifecycle-steps N` how long each is;
+`make soak WALKS=200` runs many.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.lifecycle_model.walk import Walk
+from tools.pulumi_cli import PulumiEnvironment
+
+pytestmark = pytest.mark.slow
+
+DEFAULT_WALKS = 3
+DEFAULT_STEPS = 6
+SECONDS_PER_STEP = 90
+"""A step's time limit: a command, its preview, and a recovery of up to four commands."""
+
+
+def steps_of(config: pytest.Config) -> int:
+    steps: int = config.getoption("--lifecycle-steps") or DEFAULT_STEPS
+    return steps
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "seed" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    chosen = config.getoption("--lifecycle-seed")
+    if chosen is not None:
+        seeds = [chosen]
+    else:
+        first = config.getoption("--lifecycle-first-seed") or 1
+        seeds = list(range(first, first + (config.getoption("--lifecycle-walks") or DEFAULT_WALKS)))
+    timeout = pytest.mark.timeout(60 + SECONDS_PER_STEP * steps_of(config))
+    metafunc.parametrize(
+        "seed",
+        [
+            pytest.param(
+                seed, id=f"seed-{seed}", marks=[timeout, pytest.mark.xdist_group(f"walk-{seed}")]
+            )
+            for seed in seeds
+        ],
+    )
+
+
+def test_a_random_walk_keeps_every_invariant_after_every_step(
+    seed: int, pulumi_env: PulumiEnvironment, emulator: Any, request: pytest.FixtureRequest
+) -> None:
+    walk = Walk(seed, pulumi_env, emulator)
+    try:
+        walk.run(steps_of(request.config))
+    finally:
+        figures_file = request.config.getoption("--lifecycle-figures")
+        if figures_file:
+            figures = {"seed": seed, **asdict(walk.figures), "failed": walk.failed}
+            with Path(figures_file).open("a") as out:
+                out.write(json.dumps(figures) + "\n")
