@@ -10,7 +10,6 @@ and `--lifecycle-first-seed N` choose how many and which, `--lifecycle-steps N` 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +60,9 @@ def test_a_random_walk_keeps_every_invariant_after_every_step(
     try:
         walk.run(steps_of(request.config))
     finally:
+        print(f"walk {seed}:", *walk.history, sep="\n  ")  # shown with -s, or on a failure
         figures_file = request.config.getoption("--lifecycle-figures")
         if figures_file:
-            figures = {"seed": seed, **asdict(walk.figures), "failed": walk.failed}
+            figures = {"seed": seed, **walk.figures.as_dict(), "failed": walk.failed}
             with Path(figures_file).open("a") as out:
                 out.write(json.dumps(figures) + "\n")

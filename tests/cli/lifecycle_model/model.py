@@ -201,11 +201,15 @@ class Edits:
     """
 
     def __init__(
-        self, rng: random.Random, credentials: dict[str, str], options: tuple[str, ...] = OPTIONS
+        self,
+        rng: random.Random,
+        credentials: dict[str, str],
+        excluded: Callable[[str], bool] = lambda kind: False,
     ) -> None:
         self.rng = rng
         self.credentials = credentials
-        self.options = options
+        self.excluded = excluded
+        self.options = tuple(o for o in OPTIONS if not excluded(o))
         self.only: Declared | None = None
         """When set, the edits that pick a source pick this one (or none)."""
 
@@ -231,7 +235,7 @@ class Edits:
             is_active=rng.choice([None, True, False]),
             verify=rng.choice([None, False, True]),
             project=rng.choice(PROJECTS),
-            parented=rng.random() < 0.3,
+            parented=rng.random() < 0.3 and not self.excluded("parent"),
             protect=rng.random() < 0.1,
             retain_on_delete=rng.random() < 0.15,
             delete_before_replace=rng.random() < 0.3,
