@@ -61,6 +61,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the first walk's seed; the others follow it (default 1)",
     )
     group.addoption(
+        "--lifecycle-include",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="walk a step kind the known-defect list leaves out (to check a fix); repeatable",
+    )
+    group.addoption(
         "--lifecycle-figures",
         default=None,
         help="append each walk's figures (steps, commands, faults) to this JSON-lines file",

@@ -132,6 +132,7 @@ class Walk:
         self.figures = Figures()
         self.history: list[str] = []
         self.credentials: dict[str, str] = {}
+        self.before_breaking: dict[str, str] = {}
         self.edits = Edits(self.rng, self.credentials, excluded)
         self.applied: dict[str, dict[str, Any] | None] = {}
         self.retainable: set[str] = set()
@@ -277,16 +278,21 @@ class Walk:
         if source is None:
             return None
         source.verify = True
+        self.before_breaking[source.key] = self.credentials[source.key]
         self.credentials[source.key] = INVALID_CREDENTIAL
         return f"{source.key}: verify=True with credentials the test refuses"
 
     def _fix_credentials(self) -> str:
+        """Undo the broken credentials, as a user would: back to what they were (which the
+        state still holds), or on to new ones."""
         fixed = []
         for source in self.model.declared:
             if self.credentials[source.key] == INVALID_CREDENTIAL or source.host == BROKEN_HOST:
-                self.credentials[source.key] = self.edits.new_credential()
+                before = self.before_breaking.pop(source.key, None)
+                back = before is not None and self.rng.random() < 0.5
+                self.credentials[source.key] = before if back else self.edits.new_credential()
                 source.host = GOOD_HOST
-                fixed.append(source.key)
+                fixed.append(f"{source.key} ({'back to the old ones' if back else 'new ones'})")
         return f"fix the credentials of {', '.join(fixed)}"
 
     def _make_out_of_band(self, source: Declared) -> str:
@@ -389,8 +395,10 @@ class Walk:
         self._write_program({})
         self._note_retainable()
         outcome = self._run(command)
+        changes = ", ".join(f"{k} {n}" for k, n in sorted(outcome.changes.items()))
         self.history.append(
             f"{len(self.history)}. {what}; {command} -> {'ok' if outcome.ok else 'failed'}"
+            + (f" ({changes})" if changes else "")
         )
         if not outcome.ok and not may_fail:
             self._fail([f"`{command}` failed, with no fault injected"], outcome)
