@@ -290,7 +290,10 @@ class Walk:
             if self.credentials[source.key] == INVALID_CREDENTIAL or source.host == BROKEN_HOST:
                 before = self.before_breaking.pop(source.key, None)
                 back = before is not None and self.rng.random() < 0.5
-                self.credentials[source.key] = before if back else self.edits.new_credential()
+                if before is not None and back:
+                    self.credentials[source.key] = before
+                else:
+                    self.credentials[source.key] = self.edits.new_credential()
                 source.host = GOOD_HOST
                 fixed.append(f"{source.key} ({'back to the old ones' if back else 'new ones'})")
         return f"fix the credentials of {', '.join(fixed)}"
