@@ -11,12 +11,15 @@ and `--lifecycle-first-seed N` choose how many and which, `--lifecycle-steps N` 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli.lifecycle_model.walk import KNOWN_DEFECTS, Walk
+from cli.lifecycle_model.faults import FAULTS
+from cli.lifecycle_model.model import OPTIONS, Edits, Model, load
+from cli.lifecycle_model.walk import COMMAND_WEIGHTS, EDIT_WEIGHTS, KNOWN_DEFECTS, Walk
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
@@ -72,3 +75,20 @@ def test_a_random_walk_keeps_every_invariant_after_every_step(
             figures = {"seed": seed, **walk.figures.as_dict(), "failed": walk.failed}
             with Path(figures_file).open("a") as out:
                 out.write(json.dumps(figures) + "\n")
+
+
+def test_every_left_out_kind_is_one_the_walks_would_draw() -> None:
+    """An entry of KNOWN_DEFECTS that names no step kind would leave nothing out, and stay."""
+    kinds = {*COMMAND_WEIGHTS, *EDIT_WEIGHTS, *OPTIONS, *FAULTS, "parent"}
+    assert set(KNOWN_DEFECTS) <= kinds
+
+
+def test_the_child_process_builds_the_program_the_walk_holds(tmp_path: Path) -> None:
+    walk_model = Model(projects={"main": "prj_a", "other": "prj_b"})
+    edits = Edits(random.Random(3), {})
+    for _ in range(4):
+        edits.add(walk_model)
+    edits.rename_resource(walk_model)
+    edits.adopt(walk_model, lambda source: "ls_00000000-0000-4000-8000-000000000000")
+    walk_model.save(tmp_path / "model.json")
+    assert load(tmp_path / "model.json") == walk_model
