@@ -31,8 +31,10 @@ PROJECTS = (None, "main", "other")
 """`project_id` as the program sets it: unset (the provider's `sigsentry:projectId`), that same
 project named explicitly, or another project of the tenant (changing it replaces the source)."""
 IGNORABLE = ("name", "sources")
-"""Properties a walk lists in `ignore_changes` or `replace_on_changes` (their state names are
-their Python names)."""
+"""Properties a walk lists in `ignore_changes` (their state names are their Python names)."""
+FORCING = ("name", "sources", "verify")
+"""Properties a walk lists in `replace_on_changes`; `verify` is not in the create's body, so a
+replacement it forces would create the same body again."""
 GOOD_HOST = "https://loki.example.com"
 BROKEN_HOST = "https://loki.invalid"
 """SigSentry's credential test fails for a host on the reserved `.invalid` domain."""
@@ -334,7 +336,8 @@ class Edits:
             return None
         option = self.rng.choice(self.options)
         if option in ("ignore_changes", "replace_on_changes"):
-            names = [] if getattr(source, option) else [self.rng.choice(IGNORABLE)]
+            choices = IGNORABLE if option == "ignore_changes" else FORCING
+            names = [] if getattr(source, option) else [self.rng.choice(choices)]
             setattr(source, option, names)
             return f"{source.key}: {option}={names}"
         setattr(source, option, not getattr(source, option))

@@ -50,8 +50,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     # an entry once its fix is on main: the walks then cover that path again.
     "replace": "`up --replace` of an unchanged source deletes it: the replacement's create "
     "replays the old source under the same Idempotency-Key, and the engine deletes that id",
-    "replace_on_changes": "a replacement forced by `replace_on_changes` on an unchanged body "
-    "deletes the live source, as `up --replace` does",
     "verify-update-fails": "a verify=True update whose credential test fails after its PUT "
     "leaves SigSentry holding the new credentials and the state the old ones",
     "empty": "refresh drops every source from the state on one empty list page",
