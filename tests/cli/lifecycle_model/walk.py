@@ -235,6 +235,7 @@ class Walk:
             self.applied[key] = None
         self.fully_applied = not self.model.declared
         self._check_converged()
+        self._forget_destroyed_adoptions()
 
     # --- edits ---------------------------------------------------------------------------------
 
@@ -295,6 +296,16 @@ class Walk:
                 source.host = GOOD_HOST
                 fixed.append(f"{source.key} ({'back to the old ones' if back else 'new ones'})")
         return f"fix the credentials of {', '.join(fixed)}"
+
+    def _forget_destroyed_adoptions(self) -> None:
+        """A destroy deletes adopted sources too, and `up` cannot adopt a source that is gone
+        (it fails naming the fix: remove adopt_id); drop adopt_id as that message says."""
+        live = {str(s["id"]) for s in self._live()}
+        held = {r["urn"].rsplit("::", 1)[-1] for r in self._observe().resources}
+        for source in self.model.declared:
+            if source.adopt_id and source.adopt_id not in live and source.resource_name not in held:
+                self._note(f"{source.key}: adopt_id removed, its source was destroyed")
+                source.adopt_id = None
 
     def _make_out_of_band(self, source: Declared) -> str:
         """A source made in SigSentry by hand, with other fields and credentials than the
@@ -387,6 +398,7 @@ class Walk:
             self._must(Command("cancel"), "recovery: the killed CLI may have left a lock", True)
         if failed.op == "destroy":
             self._must(Command("refresh"), "recovery: see what the destroy left")
+            self._forget_destroyed_adoptions()
         self._must(Command("up"), "recovery")
         self._must(Command("refresh", clear_pending_creates=True), "recovery")
         self._apply_all()
