@@ -73,6 +73,8 @@ def test_a_random_walk_keeps_every_invariant_after_every_step(
         figures_file = request.config.getoption("--lifecycle-figures")
         if figures_file:
             figures = {"seed": seed, **walk.figures.as_dict(), "failed": walk.failed}
+            if walk.failed:
+                figures["report"] = walk.report[-6000:]
             with Path(figures_file).open("a") as out:
                 out.write(json.dumps(figures) + "\n")
 

@@ -138,6 +138,7 @@ class Walk:
         self.secrets: set[str] = {emulator.admin_token}
         self.fully_applied = True
         self.failed = False
+        self.report = ""
         self.work = env.base / "walk"
         self.work.mkdir(parents=True, exist_ok=True)
         self.model_path = self.work / "model.json"
@@ -573,4 +574,5 @@ class Walk:
             for secret in self._secrets():
                 tail = tail.replace(secret, "[secret]")
             lines += ["the command's output ends:", tail[-3000:]]
-        raise WalkFailed("\n".join(lines))
+        self.report = "\n".join(lines)
+        raise WalkFailed(self.report)
