@@ -189,23 +189,42 @@ class Walk:
             self._destroy_step()
 
     def _up_step(self) -> None:
-        done, expect = [], None
+        done = []
         for _ in range(self.rng.choice([1, 1, 2])):
-            description, failure = self._edit(self._choose(EDIT_WEIGHTS))
+            description = self._edit(self._choose(EDIT_WEIGHTS))
             if description:
                 done.append(description)
-            expect = expect or failure
+        expect = VERIFY_FAILED if self._broken() else None
         self._full_up(Command("up"), "; ".join(done) or "no edit", expect_failure=expect)
+
+    def _broken(self) -> list[Declared]:
+        """The sources whose credential test must fail: verify=True with a credential value
+        `invalid`, or a Loki host on `.invalid` (a later edit in the step may have undone it)."""
+        return [
+            d
+            for d in self.model.declared
+            if d.verify
+            and (
+                self.credentials[d.key] == INVALID_CREDENTIAL
+                or (d.type == "loki" and d.host == BROKEN_HOST)
+            )
+        ]
 
     def _target_step(self) -> None:
         source = self.rng.choice(
             [d for d in self.model.declared if not d.protect and self._in_state(d)]
         )
         edit = self.rng.choice([e for e in TARGET_EDITS if not self.excluded(e)])
-        description, _ = self._edit(edit, only=source)
+        description = self._edit(edit, only=source)
         urn = self._urn(source)
-        outcome = self._command(Command("up", target=[urn]), description or "no edit")
+        expect = VERIFY_FAILED if self._broken() else None
+        command = Command("up", target=[urn])
+        outcome = self._command(command, description or "no edit", expect_failure=expect)
         if outcome is None:
+            return
+        if not outcome.ok:  # the expected failure: fix the program, then it must converge
+            self._note(self._fix_credentials())
+            self._full_up(Command("up"), "fixed program")
             return
         self._apply(source)
         self._check_converged()
@@ -240,8 +259,8 @@ class Walk:
 
     # --- edits ---------------------------------------------------------------------------------
 
-    def _edit(self, kind: str, only: Declared | None = None) -> tuple[str | None, str | None]:
-        """Make one edit; (its description, the failure it makes the next `up` expect)."""
+    def _edit(self, kind: str, only: Declared | None = None) -> str | None:
+        """Make one edit and describe it (None: it did not apply to this program)."""
         if self.excluded(kind):
             kind = "rotate"
         edits = self.edits
@@ -260,16 +279,16 @@ class Walk:
             "drop-adopt-id": edits.drop_adopt_id,
         }
         if kind == "add":
-            return edits.add(self.model), None
+            return edits.add(self.model)
         if kind == "adopt":
-            return edits.adopt(self.model, self._make_out_of_band), None
+            return edits.adopt(self.model, self._make_out_of_band)
         if kind == "verify-create-fails":
-            return edits.add(self.model, broken=True), VERIFY_FAILED
+            return edits.add(self.model, broken=True)
         if kind == "verify-update-fails":
-            return self._break_credentials(), VERIFY_FAILED
+            return self._break_credentials()
         edits.only = only
         try:
-            return simple[kind](self.model), None
+            return simple[kind](self.model)
         finally:
             edits.only = None
 
@@ -286,16 +305,15 @@ class Walk:
         """Undo the broken credentials, as a user would: back to what they were (which the
         state still holds), or on to new ones."""
         fixed = []
-        for source in self.model.declared:
-            if self.credentials[source.key] == INVALID_CREDENTIAL or source.host == BROKEN_HOST:
-                before = self.before_breaking.pop(source.key, None)
-                back = before is not None and self.rng.random() < 0.5
-                if before is not None and back:
-                    self.credentials[source.key] = before
-                else:
-                    self.credentials[source.key] = self.edits.new_credential()
-                source.host = GOOD_HOST
-                fixed.append(f"{source.key} ({'back to the old ones' if back else 'new ones'})")
+        for source in self._broken():
+            before = self.before_breaking.pop(source.key, None)
+            back = before is not None and self.rng.random() < 0.5
+            if before is not None and back:
+                self.credentials[source.key] = before
+            else:
+                self.credentials[source.key] = self.edits.new_credential()
+            source.host = GOOD_HOST
+            fixed.append(f"{source.key} ({'back to the old ones' if back else 'new ones'})")
         return f"fix the credentials of {', '.join(fixed)}"
 
     def _forget_destroyed_adoptions(self) -> None:
@@ -335,7 +353,7 @@ class Walk:
             return
         if not outcome.ok:  # the expected failure: fix the program, then it must converge
             self._note(self._fix_credentials())
-            self._full_up(Command("up"), "recovery: fixed program")
+            self._full_up(Command("up"), "fixed program")
             return
         self._apply_all()
         self._check_converged()
