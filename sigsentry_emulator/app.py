@@ -11,11 +11,14 @@ Admin routes (`admin.py`) are added only when an admin token is configured.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -30,6 +33,7 @@ from .envelopes import error_response, success
 from .errors import (
     MAX_BODY_BYTES,
     ApiError,
+    FieldIssue,
     InternalError,
     MethodNotAllowed,
     NotFound,
@@ -37,7 +41,9 @@ from .errors import (
     RateLimited,
     ServiceUnavailable,
     Unauthorized,
+    ValidationFailed,
 )
+from .faults import REPEAT_CURSOR
 from .models import (
     SOURCE_ID_PATTERN,
     CreatedEnvelope,
@@ -106,12 +112,14 @@ class EdgeMiddleware:
         path: str = scope["path"]
         internal = path.startswith(_UNLOGGED_PREFIXES)
         fault = None if internal else self.state.faults.decide(scope["method"], path)
+        scope = _without_repeat_cursor(scope)
         seen: dict[str, Any] = {"status": None, "replayed": False, "started": False}
+        answer_id = request_id.encode()  # the echo fault answers with another
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"x-request-id", answer_id))
                 message["headers"] = headers
                 seen["status"] = message["status"]
                 seen["started"] = True
@@ -123,21 +131,31 @@ class EdgeMiddleware:
                 seen["status"] = message["status"]
 
         try:
-            if fault is None or fault.kind == "slow":
-                if fault is not None:
+            if fault is None or fault.kind in ("slow", "trickle", "repeatCursor"):
+                if fault is not None and fault.kind == "slow":
                     await asyncio.sleep(fault.delay_seconds)
                 declared = _content_length(scope)
                 if declared is not None and declared > MAX_BODY_BYTES:
                     # answered unread; uvicorn discards the rest of the upload as it arrives
                     await error_response(_too_large())(scope, receive, send_with_id)
                 else:
-                    await self.app(scope, _limited(receive), send_with_id)
+                    answer: Send = send_with_id
+                    if fault is not None and fault.kind == "trickle":
+                        answer = _trickled(send_with_id, receive, fault.delay_seconds)
+                    elif fault is not None and fault.kind == "repeatCursor":
+                        answer = _with_repeat_cursor(send_with_id)
+                    await self.app(scope, _limited(receive), answer)
             elif fault.kind == "drop":
                 await self.app(scope, _limited(receive), swallow)
                 await self._drop(scope)
+            elif fault.kind == "echo":
+                error, answer_id = _echo(scope, await _read_body(_limited(receive)))
+                await error_response(error)(scope, receive, send_with_id)
             else:
                 error = _fault_error(fault.kind, fault.retry_after)
                 await error_response(error)(scope, receive, send_with_id)
+        except _ClientGone:
+            pass  # a trickled answer whose client stopped reading: nobody to answer
         except Exception:
             # answered here rather than by Starlette's outer handler so the 500 keeps its
             # X-Request-Id; the traceback goes to the server log, never to the client
@@ -203,6 +221,116 @@ def _too_large() -> PayloadTooLarge:
         f"request body is larger than {MAX_BODY_BYTES} bytes; "
         "no valid log-source request comes near that size"
     )
+
+
+class _ClientGone(Exception):
+    """The client closed the connection while a trickled answer was being sent."""
+
+
+def _trickled(send: Send, receive: Receive, delay: float) -> Send:
+    """`send`, with each body sent one byte every `delay` seconds (the `trickle` fault).
+
+    The headers go at once. The trickle stops when the client disconnects, so a client that
+    gave up leaves no answer running on in the server.
+    """
+    gone = asyncio.Event()
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass  # the rest of an unread request body
+        gone.set()
+
+    async def trickle(message: Message) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        watcher = asyncio.create_task(watch())
+        try:
+            for byte in message.get("body", b""):
+                try:
+                    await asyncio.wait_for(gone.wait(), delay)
+                except TimeoutError:
+                    await send(
+                        {"type": "http.response.body", "body": bytes([byte]), "more_body": True}
+                    )
+                else:
+                    raise _ClientGone
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"",
+                    "more_body": message.get("more_body", False),
+                }
+            )
+        finally:
+            watcher.cancel()
+
+    return trickle
+
+
+def _without_repeat_cursor(scope: Scope) -> Scope:
+    """The request with `REPEAT_CURSOR` taken out of its query: it leads to the first page."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not (k == "cursor" and v == REPEAT_CURSOR)]
+    if len(kept) == len(pairs):
+        return scope
+    return {**scope, "query_string": urlencode(kept).encode("latin-1")}
+
+
+def _with_repeat_cursor(send: Send) -> Send:
+    """`send`, with a list page's `nextCursor` made `REPEAT_CURSOR` (the `repeatCursor` fault)."""
+    held: list[Message] = []
+
+    async def rewrite(message: Message) -> None:
+        held.append(message)
+        if message["type"] != "http.response.body" or message.get("more_body", False):
+            return
+        start, *bodies = held
+        body = b"".join(m.get("body", b"") for m in bodies)
+        page = json.loads(body) if start["status"] == 200 else None
+        if isinstance(page, dict) and "nextCursor" in page:
+            body = json.dumps({**page, "nextCursor": REPEAT_CURSOR}).encode()
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            start = {**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return rewrite
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _echo(scope: Scope, body: bytes) -> tuple[ApiError, bytes]:
+    """The `echo` fault's error, and the X-Request-Id it answers with: the request, echoed.
+
+    The request's `Authorization` header and body, as they came, then JSON-escaped, base64
+    (after 0, 1 and 2 bytes, so every value starts at each alignment; standard and URL-safe)
+    and URL-encoded; the request id is the `Authorization` header itself.
+    """
+    authorization = b""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            authorization = value
+    raw = authorization + b"\n" + body
+    text = raw.decode("utf-8", "replace")
+    echoes = {"json": json.dumps(text), "url": quote(text, safe=""), "url+": quote_plus(text)}
+    for lead in range(3):
+        padded = b" " * lead + raw
+        echoes[f"base64/{lead}"] = base64.b64encode(padded).decode()
+        echoes[f"base64url/{lead}"] = base64.urlsafe_b64encode(padded).decode()
+    error = ValidationFailed(
+        f"request rejected (injected fault), echoed: {text}",
+        [FieldIssue(f"echo.{form}", echoed) for form, echoed in echoes.items()],
+    )
+    return error, authorization or b"req_echo"
 
 
 def _fault_error(kind: str, retry_after: int) -> ApiError:

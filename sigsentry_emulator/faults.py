@@ -19,6 +19,18 @@ caps how often a rule fires. Faults: `429` (RATE_LIMITED with `Retry-After: retr
 `delaySeconds`, default 2, then answer normally), `drop` (handle the request, commit its write,
 then close the connection without answering), and `ok` (no fault; useful inside a sequence).
 Faults 429/500/503 answer before the request is authenticated or executed: nothing is written.
+
+Faults that misbehave as a broken server or proxy would:
+
+* `repeatCursor` (list GETs): the page is answered as usual but its `nextCursor` is
+  `REPEAT_CURSOR`, a cursor that leads back to the first page (the emulator serves the first
+  page for it, fault or not); a client that follows it walks the same pages forever.
+* `trickle`: the request is executed and answered, but the body is sent one byte every
+  `delaySeconds` (the status line and headers go at once; only the body trickles).
+* `echo`: 400 VALIDATION_ERROR whose message, details and `X-Request-Id` echo the request's
+  `Authorization` header and body, plain and encoded (JSON, base64 at three byte alignments in
+  both alphabets, URL encoding): what a careless server or proxy may send back. Nothing is
+  executed.
 """
 
 from __future__ import annotations
@@ -31,7 +43,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FaultKind = Literal["429", "500", "503", "slow", "drop", "ok"]
+FaultKind = Literal["429", "500", "503", "slow", "drop", "ok", "repeatCursor", "trickle", "echo"]
+
+REPEAT_CURSOR = "fault-repeat-cursor"
+"""The `nextCursor` of the `repeatCursor` fault; a list GET that passes it gets the first page."""
 
 
 class FaultRule(BaseModel):

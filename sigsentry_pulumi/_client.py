@@ -31,6 +31,7 @@ By default every client of the process shares one `httpx.Client` (see `_http`); 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json as jsonlib
@@ -44,6 +45,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 import httpx
 from pydantic import ValidationError
@@ -59,7 +61,9 @@ from ._constants import (
     ENV_PROJECT_ID,
     LIST_PAGE_LIMIT,
     LOG_SOURCES_PATH,
+    MAX_LIST_PAGES,
 )
+from ._deadline import attempt_deadline
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -111,6 +115,7 @@ class _Call:
     retryable: bool
     target: str
     attempts: int
+    secrets: list[str]  # the API key and the body's credentials: scrubbed from server text
     attempt: int = 1  # the attempt about to be made (or just made), counting from 1
     rate_limit_waits: int = 0
     waited: float = 0.0
@@ -207,23 +212,42 @@ class SigSentryClient:
         self, *, limit: int = 100, cursor: str | None = None, project_id: str | None = None
     ) -> LogSourcePage:
         """One page of the project's sources, oldest first."""
-        params: dict[str, str | int] = {"limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        response = self._send("GET", LOG_SOURCES_PATH, params=params, project_id=project_id)
-        return _parse(LogSourcePage, _body(response), response)
+        page, _request_id = self._list_page(limit, cursor, project_id)
+        return page
 
     def iter_log_sources(
         self, *, page_size: int = LIST_PAGE_LIMIT, project_id: str | None = None
     ) -> Iterator[LogSourceRecord]:
-        """Every source of the project, walking the pages as they are needed."""
+        """Every source of the project, walking the pages as they are needed.
+
+        A `nextCursor` already followed, or more than `MAX_LIST_PAGES` pages, would make the
+        walk endless: it stops with `UnexpectedResponseError` naming the cursor and request id.
+        """
         cursor: str | None = None
-        while True:
-            page = self.list_log_sources(limit=page_size, cursor=cursor, project_id=project_id)
+        seen: set[str] = set()
+        for _ in range(MAX_LIST_PAGES):
+            page, request_id = self._list_page(page_size, cursor, project_id)
             yield from page.data
-            if not page.next_cursor:
-                return
             cursor = page.next_cursor
+            if not cursor:
+                return
+            if cursor in seen:
+                raise _endless_list(f"gave nextCursor {cursor!r} a second time", request_id)
+            seen.add(cursor)
+        raise _endless_list(
+            f"had not ended after {MAX_LIST_PAGES} pages (last nextCursor {cursor!r})", request_id
+        )
+
+    def _list_page(
+        self, limit: int, cursor: str | None, project_id: str | None
+    ) -> tuple[LogSourcePage, str]:
+        """One page, and the request id of its answer (redacted: a server may echo anything)."""
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        response = self._send("GET", LOG_SOURCES_PATH, params=params, project_id=project_id)
+        page = _parse(LogSourcePage, _body(response), response)
+        return page, _request_id(response, [self._api_key]) or "none"
 
     def find_log_source(
         self, log_source_id: str, *, project_id: str | None = None
@@ -334,7 +358,9 @@ class SigSentryClient:
             project_id=project_id,
             idempotency_key=f"sigsentry-pulumi-test-{uuid.uuid4()}",
         )
-        return _parse(VerificationResult, _data(response), response)
+        result = _parse(VerificationResult, _data(response), response)
+        # server text: scrubbed of the key here; the caller scrubs the credentials it knows
+        return result.model_copy(update={"message": redact(result.message, [self._api_key])})
 
     # --- transport -----------------------------------------------------------------------------
 
@@ -363,6 +389,7 @@ class SigSentryClient:
             retryable=may_retry(method, has_idempotency_key=idempotency_key is not None),
             target=_target(method, path, json),
             attempts=self.max_retries + 1,
+            secrets=[self._api_key, *(s for s in secrets if isinstance(s, str) and s)],
         )
         while True:
             try:
@@ -374,28 +401,29 @@ class SigSentryClient:
             if response.is_success:
                 return response
             if not self._back_off(call, response):
-                secret_values = [self._api_key, *(s for s in secrets if isinstance(s, str) and s)]
-                raise _status_error(response, secret_values)
+                raise _status_error(response, call.secrets)
 
     def _attempt(self, call: _Call) -> httpx.Response:
         """One request, once no rate-limit pause holds this client back."""
         self._gate.wait()
         http = self._own_http or shared_http_client()
-        response = http.request(
-            call.method,
-            self.base_url + call.path,
-            headers=call.headers,
-            json=call.json,
-            params=call.params,
-            timeout=self.timeout,
-        )
-        log.debug(
-            "SigSentry %s %s -> %d (request id %s)",
-            call.method,
-            call.path,
-            response.status_code,
-            response.headers.get("X-Request-Id"),
-        )
+        with attempt_deadline(self.timeout):
+            response = http.request(
+                call.method,
+                self.base_url + call.path,
+                headers=call.headers,
+                json=call.json,
+                params=call.params,
+                timeout=self.timeout,
+            )
+        if log.isEnabledFor(logging.DEBUG):  # scrubbing the request id costs a little
+            log.debug(
+                "SigSentry %s %s -> %d (request id %s)",
+                call.method,
+                call.path,
+                response.status_code,
+                _request_id(response, call.secrets),
+            )
         return response
 
     def _back_off(self, call: _Call, outcome: httpx.Response | httpx.TransportError) -> bool:
@@ -503,25 +531,65 @@ def derive_idempotency_key(api_key: str, identity: str, body: object, generation
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value replaced, whole values only, longest first.
+    """`text` with every secret value replaced, in every form a server may echo it in.
 
-    A value of 8 characters or more is replaced wherever it occurs. A shorter one is replaced
+    A form of 8 characters or more is replaced wherever it occurs. A shorter one is replaced
     only where it stands as a whole word, not next to a letter, digit or underscore: so a
     one-letter credential `a` never turns "Illegal header" into "Illeg[redacted]l
     he[redacted]der", whose gaps would show the value, and a word that merely contains it is
-    left whole and says nothing about it. The JSON- and repr-escaped forms of a value (a line
-    break shown as `\\n`) are replaced too.
+    left whole and says nothing about it. The forms are listed by `_echoed_forms`; the longest
+    are replaced first.
     """
     forms: set[str] = set()
     for secret in secrets:
         if secret:
-            forms.update({secret, jsonlib.dumps(secret)[1:-1], repr(secret)[1:-1]})
+            forms.update(_echoed_forms(secret))
     for form in sorted(forms, key=len, reverse=True):
         if len(form) >= _WHOLE_WORD_BELOW:
             text = text.replace(form, _REDACTED)
         elif form:
             text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", _REDACTED, text)
     return text
+
+
+def _echoed_forms(secret: str) -> set[str]:
+    """The texts a server that echoes a request may show `secret` as.
+
+    The value itself, its repr, and its JSON string in both forms (escaped to ASCII, and as
+    httpx sends a body: UTF-8, only `"`, `\\` and control characters escaped), twice over (a
+    body echoed inside a JSON string is escaped again); each of those URL-encoded (`quote`,
+    `quote_plus`) and base64-encoded (standard and URL-safe alphabets, see `_base64_cores`).
+    """
+    texts = {secret, repr(secret)[1:-1]}
+    for _ in range(2):
+        texts |= {
+            jsonlib.dumps(text, ensure_ascii=ascii_only)[1:-1]
+            for text in texts
+            for ascii_only in (True, False)
+        }
+    forms = set(texts)
+    for text in texts:
+        for safe in ("", "/"):  # quote leaves "/" alone unless told otherwise
+            forms.add(quote(text, safe=safe, errors="surrogatepass"))
+            forms.add(quote_plus(text, safe=safe, errors="surrogatepass"))
+        raw = text.encode("utf-8", "surrogatepass")
+        forms.update(core for core in _base64_cores(raw) if len(core) >= _WHOLE_WORD_BELOW)
+    return forms
+
+
+def _base64_cores(raw: bytes) -> Iterator[str]:
+    """The base64 characters that `raw` alone decides, wherever it sits in a longer text.
+
+    Base64 turns each 3 bytes into 4 characters, so the characters for `raw` depend on its
+    offset in the text (0, 1 or 2 bytes into a group): encoded after each offset, only the
+    characters whose 6 bits all come from `raw` are kept, the same whatever surrounds it.
+    """
+    for offset in range(3):
+        first = -(-8 * offset // 6)  # the first character with no bit of the bytes before
+        end = 8 * (offset + len(raw)) // 6  # past the last character with no bit after
+        padded = bytes(offset) + raw
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            yield encode(padded).decode("ascii")[first:end]
 
 
 def _log_progress(line: str) -> None:
@@ -575,10 +643,16 @@ def _status_error(response: httpx.Response, secrets: Sequence[str]) -> APIStatus
         response.status_code,
         redact(code, secrets),
         redact(message, secrets),
-        request_id=response.headers.get("X-Request-Id"),
+        request_id=_request_id(response, secrets),
         details=details,
         route_missing=not _API_ROUTE.fullmatch(response.request.url.path),
     )
+
+
+def _request_id(response: httpx.Response, secrets: Sequence[str]) -> str | None:
+    """The answer's X-Request-Id, scrubbed: a server may echo the request's headers in it."""
+    value = response.headers.get("X-Request-Id")
+    return None if value is None else redact(value, secrets)
 
 
 def _connection_error(
@@ -587,9 +661,10 @@ def _connection_error(
     """The exception for a request that got no answer, with none of `error`'s own text."""
     if isinstance(error, httpx.TimeoutException):
         return APITimeoutError(
-            f"SigSentry {method} {path} timed out after {attempts} attempt(s) of {timeout:g} s "
-            f"each. Raise `{CONFIG_TIMEOUT}` (`pulumi config set {CONFIG_TIMEOUT} 60`) or "
-            "check the network, then retry",
+            f"SigSentry {method} {path} timed out after {attempts} attempt(s): the last took "
+            f"longer than `{CONFIG_TIMEOUT}` ({timeout:g} s, from connecting to the last byte "
+            f"of the answer). Raise it (`pulumi config set {CONFIG_TIMEOUT} 60`) or check the "
+            "network, then retry",
             method=method,
             path=path,
         )
@@ -605,6 +680,15 @@ def _connection_error(
         f"({_transport_failure(error)}). Check sigsentry:apiUrl and the network, then retry",
         method=method,
         path=path,
+    )
+
+
+def _endless_list(what: str, request_id: str) -> UnexpectedResponseError:
+    """The error for a list walk that would never end; cursors are opaque, not secret."""
+    return UnexpectedResponseError(
+        f"SigSentry's list of log sources (GET {LOG_SOURCES_PATH}) {what} [request id "
+        f"{request_id}]: following it would never end, so the walk stopped. Retry later; if it "
+        "happens again, report the cursor and request id to SigSentry support"
     )
 
 

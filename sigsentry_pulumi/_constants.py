@@ -4,7 +4,7 @@ from typing import Final
 
 DEFAULT_API_URL: Final = "https://api.sigsentry.com"
 DEFAULT_TIMEOUT: Final = 30.0
-"""Seconds allowed for each HTTP request (connect, read, write and pool)."""
+"""Seconds allowed for each attempt of a request, from connect to the last byte of the answer."""
 DEFAULT_MAX_RETRIES: Final = 9
 """Retries after the first attempt, so at most ten attempts per call (see `_retry`)."""
 INITIAL_RETRY_DELAY: Final = 0.5
@@ -15,6 +15,9 @@ RETRYABLE_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
 LIST_PAGE_LIMIT: Final = 500
 """The largest page the list endpoint serves: a refresh walks as few pages as possible."""
+MAX_LIST_PAGES: Final = 2000
+"""Pages one walk of the list follows before it stops with an error: 1,000,000 sources at
+`LIST_PAGE_LIMIT` a page, far beyond any plan's quota, so only a list that never ends meets it."""
 
 LOG_SOURCES_PATH: Final = "/v1/config/log-sources"
 

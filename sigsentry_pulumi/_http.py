@@ -2,8 +2,9 @@
 
 Every `SigSentryClient` of a process that is not given its own transport sends through the one
 `httpx.Client` made here (one connection pool, one TLS context), created on first use and made
-again after a fork. This module knows nothing of the client or the provider above it, so both
-import it and neither has to import the other for it.
+again after a fork; its sockets hold each attempt to its deadline (`_deadline`). This module
+knows nothing of the client or the provider above it, so both import it and neither has to
+import the other for it.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ def shared_http_client() -> httpx.Client:
     global _http, _http_pid
     import httpx
 
+    from ._deadline import use_deadline_backend
+
     with _lock:
         if _http is None or _http_pid != os.getpid():
             # a forked child must not share the parent's sockets
             _http = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+            use_deadline_backend(_http)  # sigsentry:timeout bounds each whole attempt
             _http_pid = os.getpid()
             atexit.register(_http.close)  # close pooled sockets cleanly at interpreter exit
         return _http

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import socket
 import time
+from urllib.parse import unquote, unquote_plus
 
 import httpx
 import pytest
 
 from emulator.helpers import CLOUDWATCH
 from raw_api import LOG_SOURCES
+from sigsentry_emulator.faults import REPEAT_CURSOR
 from sigsentry_emulator.testing import EmulatorError, EmulatorProcess
 
 
@@ -135,6 +140,87 @@ def test_health_checks_and_admin_calls_are_never_faulted(emulator: EmulatorProce
     assert httpx.get(f"{emulator.url}/healthz").status_code == 200
     emulator.clear_requests()  # an admin call, through the same rule
     emulator.clear_faults()
+
+
+def test_repeat_cursor_points_every_page_back_to_the_first(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    made = [
+        api.post(LOG_SOURCES, json={**CLOUDWATCH, "name": f"s{i}"}).json()["data"]["id"]
+        for i in range(3)
+    ]
+    emulator.set_faults({"rules": [{"method": "GET", "fault": "repeatCursor", "times": 2}]})
+    first = api.get(LOG_SOURCES, params={"limit": 2}).json()
+    again = api.get(LOG_SOURCES, params={"limit": 2, "cursor": first["nextCursor"]}).json()
+    assert first["nextCursor"] == again["nextCursor"] == REPEAT_CURSOR
+    assert [s["id"] for s in first["data"]] == [s["id"] for s in again["data"]] == made[:2]
+    # once the rule is used up, the cursor still leads to the first page, whose own cursor
+    # then leads on: a walk that stops following it ends normally
+    third = api.get(LOG_SOURCES, params={"limit": 2, "cursor": REPEAT_CURSOR}).json()
+    assert [s["id"] for s in third["data"]] == made[:2] and third["nextCursor"] != REPEAT_CURSOR
+    assert [e["fault"] for e in emulator.requests() if e["method"] == "GET"] == [
+        "repeatCursor",
+        "repeatCursor",
+        None,
+    ]
+
+
+def test_trickle_sends_the_body_a_byte_at_a_time(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    emulator.set_faults({"rules": [{"method": "GET", "fault": "trickle", "delaySeconds": 0.02}]})
+    started = time.monotonic()
+    with api.stream("GET", LOG_SOURCES) as response:
+        assert response.status_code == 200  # the headers came at once
+        chunks = list(response.iter_raw())
+    took = time.monotonic() - started
+    body = b"".join(chunks)
+    assert json.loads(body) == {"success": True, "data": [], "nextCursor": None}
+    assert len(chunks) > len(body) / 2  # arrived in pieces, not at once
+    assert took >= 0.02 * len(body)
+
+
+def test_trickle_stops_when_the_client_hangs_up(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"rules": [{"method": "GET", "fault": "trickle", "delaySeconds": 1}]})
+    host, port = emulator.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            f"GET {LOG_SOURCES} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            f"{emulator.api_key}\r\n\r\n".encode()
+        )
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+
+    # a whole answer would take about 50 s; the emulator stops at the hang-up and logs it
+    # (a request of an earlier test, still being answered slowly, may be logged meanwhile)
+    def trickled() -> list[str]:
+        return [e["method"] for e in emulator.requests() if e["fault"] == "trickle"]
+
+    deadline = time.monotonic() + 5
+    while not trickled() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert trickled() == ["GET"]
+
+
+def test_echo_answers_with_the_request_in_every_encoding(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    emulator.set_faults({"rules": [{"method": "POST", "fault": "echo"}]})
+    secret = 'échoed-"value"\\'
+    response = api.post(LOG_SOURCES, json={**CLOUDWATCH, "credentials": {"k": secret}})
+    assert response.status_code == 400
+    bearer = f"Bearer {emulator.api_key}"
+    assert response.headers["X-Request-Id"] == bearer
+    error = response.json()["error"]
+    sent = f"{bearer}\n{response.request.content.decode()}"
+    assert error["code"] == "VALIDATION_ERROR" and error["message"].endswith(sent)
+    echoes = {d["field"]: d["issue"] for d in error["details"]}
+    assert json.loads(echoes["echo.json"]) == sent
+    assert unquote(echoes["echo.url"]) == unquote_plus(echoes["echo.url+"]) == sent
+    for lead in range(3):
+        assert base64.b64decode(echoes[f"echo.base64/{lead}"])[lead:].decode() == sent
+        assert base64.urlsafe_b64decode(echoes[f"echo.base64url/{lead}"])[lead:].decode() == sent
+    emulator.clear_faults()
+    assert api.get(LOG_SOURCES).json()["data"] == []  # nothing executed
 
 
 @pytest.mark.parametrize(
