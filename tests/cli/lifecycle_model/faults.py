@@ -91,24 +91,31 @@ FAULTS: dict[str, Fault] = {
             lambda rng: [{"method": "POST", "path": LIST, "fault": "noReplayHeader"}],
             needs=("noReplayHeader",),
         ),
-        # a list whose nextCursor repeats: the walk must stop with an error, not hang
+        # every list page's nextCursor leads back to the first: the walk must stop, naming it
         Fault(
             "repeatCursor",
-            _one("repeatCursor", "GET", LIST),
+            lambda rng: [{"method": "GET", "path": LIST, "fault": "repeatCursor", "times": 2000}],
             may_fail=True,
+            cause="a second time",
             needs=("repeatCursor",),
         ),
-        # one answer trickled a byte at a time: `sigsentry:timeout` bounds the whole attempt
+        # one answer trickled a byte every 0.5 s: `sigsentry:timeout` bounds the whole attempt
         Fault(
             "trickle",
-            _one("trickle"),
+            lambda rng: [{"path": ANY_CALL, "fault": "trickle", "delaySeconds": 0.5, "times": 1}],
             may_fail=True,
             cause="timed out",
             config={"sigsentry:timeout": "2"},
             needs=("trickle",),
         ),
-        # an error answer that echoes the request: no secret may reach the output
-        Fault("echo", _one("echo"), may_fail=True, needs=("echo",)),
+        # an error answer that echoes the request, key and credentials, plain and encoded
+        Fault(
+            "echo",
+            _one("echo"),
+            may_fail=True,
+            cause="VALIDATION_ERROR",
+            needs=("echo",),
+        ),
     )
 }
 

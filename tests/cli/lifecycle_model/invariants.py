@@ -12,15 +12,18 @@ problems, each one line naming the resource or id and what is wrong, never a sec
   (`retain_on_delete`) or made out of band and not adopted.
 * `weak`: after a failed or killed step, before the recovery: the state holds no id twice and
   names no source twice.
-* `leaks`: no secret (the API key, a credential value) in any text given.
+* `leaks`: no secret (the API key, a credential value) in any text given, plain or encoded.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 LOG_SOURCE_TYPE = "sigsentry:LogSource"
 COMPARED = ("type", "name", "sources", "isActive")
@@ -124,11 +127,34 @@ def weak(observed: Observed) -> list[str]:
 
 
 def leaks(texts: Mapping[str, str], secrets: Iterable[str]) -> list[str]:
-    """Where a secret appears in plain text; the problem names the place, not the secret."""
+    """Where a secret appears, plain or encoded as a server's echo may carry it (JSON, URL,
+    base64); the problem names the place and the form, not the secret."""
     values = sorted({s for s in secrets if s})
     return [
-        f"secret #{index} appears in plain text in {where}"
-        for where, text in texts.items()
+        f"secret #{index} appears ({form}) in {where}"
         for index, value in enumerate(values)
-        if value in text
+        for form, encoded in encodings(value).items()
+        for where, text in texts.items()
+        if encoded in text
     ]
+
+
+def encodings(value: str) -> dict[str, str]:
+    """`value` plain, JSON-escaped, URL-encoded, and the middle of its base64 at each byte
+    alignment in both alphabets (its ends depend on the text around it)."""
+    forms = {
+        "plain": value,
+        "JSON": json.dumps(value)[1:-1],
+        "JSON, UTF-8": json.dumps(value, ensure_ascii=False)[1:-1],
+        "URL": quote(value, safe=""),
+        "URL+": quote_plus(value),
+    }
+    for lead in range(3):
+        raw = bytes(lead) + value.encode()
+        forms[f"base64/{lead}"] = base64.b64encode(raw).decode()[4:-4]
+        forms[f"base64url/{lead}"] = base64.urlsafe_b64encode(raw).decode()[4:-4]
+    unique: dict[str, str] = {}
+    for form, encoded in forms.items():
+        if len(encoded) >= 8 and encoded not in unique.values():
+            unique[form] = encoded
+    return unique

@@ -216,7 +216,12 @@ class Edits:
         """When set, the edits that pick a source pick this one (or none)."""
 
     def new_credential(self) -> str:
-        return f"lifecycle-credential-{self.rng.getrandbits(64):016x}"
+        """A fresh credential value; some hold a non-ASCII letter, a quote and a backslash,
+        which JSON, URL and base64 encode differently (the leak checks look for every form)."""
+        token = f"{self.rng.getrandbits(64):016x}"
+        if self.rng.random() < 0.3:
+            return f'lifecycle-é-"cred"-\\-{token}'
+        return f"lifecycle-credential-{token}"
 
     def _pick(self, model: Model, ok: Callable[[Declared], bool]) -> Declared | None:
         choices = [d for d in model.declared if ok(d) and self.only in (None, d)]

@@ -55,9 +55,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "empty": "refresh drops every source from the state on one empty list page",
     "noReplayHeader": "without the Idempotent-Replayed header a replay of a deleted source is "
     "taken as a new create, and the state records a deleted id",
-    "repeatCursor": "a list whose nextCursor repeats never ends: refresh and adoption hang",
-    "trickle": "`sigsentry:timeout` bounds each socket read, not the whole attempt",
-    "echo": "an error answer echoing the request can carry secrets past the redaction",
     # Found by these walks: `resourceIdentity` is an Output.concat over the parent's URN, so a
     # LogSource depends on its parent; the SDK expands a dependency on a local component into
     # the component's children, the LogSource itself included, and fails the program with
