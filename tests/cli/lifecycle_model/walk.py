@@ -352,7 +352,7 @@ class Walk:
             self._note(self._fix_credentials())
             self._full_up(Command("up"), "fixed program")
             return
-        self._apply_all()
+        self._apply_all(forced=command)
         self._check_converged()
 
     def _command(
@@ -461,20 +461,27 @@ class Walk:
 
     # --- what was applied ----------------------------------------------------------------------
 
-    def _apply(self, source: Declared) -> None:
+    def _apply(self, source: Declared, forced: bool = False) -> None:
+        """Record what SigSentry holds for `source` once a command applied it: the program's
+        values, but an update keeps the `ignore_changes` properties as they were (a
+        replacement, by a type or project change or forced, is created with the new values)."""
         want = expected_live(source, self.credentials[source.key], self.model.projects)
         before = self.applied.get(source.key)
-        if before is not None:
+        replaced = forced or any(
+            before is None or before[key] != want[key] for key in ("type", "projectId")
+        )
+        if before is not None and not replaced:
             for ignored in source.ignore_changes:
                 want[ignored] = before[ignored]
         self.applied[source.key] = want
 
-    def _apply_all(self) -> None:
+    def _apply_all(self, forced: Command | None = None) -> None:
         declared = {d.key for d in self.model.declared}
         for key in set(self.applied) - declared:
             del self.applied[key]
+        replaced = {urn.rsplit("::", 1)[-1] for urn in forced.replace} if forced else set()
         for source in self.model.declared:
-            self._apply(source)
+            self._apply(source, forced=source.resource_name in replaced)
         self.fully_applied = True
 
     # --- the invariants ------------------------------------------------------------------------
