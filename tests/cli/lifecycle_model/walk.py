@@ -35,6 +35,7 @@ from cli.lifecycle_model.model import (
     Edits,
     Model,
     credentials,
+    describe,
     expected_live,
 )
 from cli.lifecycle_model.operations import Command, Outcome, run
@@ -572,8 +573,6 @@ class Walk:
         raise AssertionError  # unreachable: _fail raises
 
     def _declared_summary(self) -> list[str]:
-        from cli.lifecycle_model.model import describe
-
         return [describe(d) for d in self.model.declared]
 
     def _note(self, text: str) -> None:
