@@ -246,6 +246,7 @@ class Walk:
             return
         if not outcome.ok:  # refused for the protected sources: lift it, converge, destroy
             self._note(self.edits.unprotect_all(self.model) or "")
+            self._forget_destroyed_adoptions()  # the others may be deleted already
             self._full_up(Command("up"), "recovery: unprotect")
             if self._command(Command("destroy"), "recovery: destroy again") is None:
                 return
@@ -415,7 +416,7 @@ class Walk:
             self._must(Command("cancel"), "recovery: the killed CLI may have left a lock", True)
         if failed.op == "destroy":
             self._must(Command("refresh"), "recovery: see what the destroy left")
-            self._forget_destroyed_adoptions()
+        self._forget_destroyed_adoptions()
         self._must(Command("up"), "recovery")
         self._must(Command("refresh", clear_pending_creates=True), "recovery")
         self._apply_all()
