@@ -123,28 +123,42 @@ class EdgeMiddleware:
                 message["headers"] = headers
                 seen["status"] = message["status"]
                 seen["started"] = True
-                seen["replayed"] = (b"idempotent-replayed", b"true") in headers
+                seen["replayed"] = seen["replayed"] or (b"idempotent-replayed", b"true") in headers
             await send(message)
 
         async def swallow(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
 
+        async def send_unmarked(message: Message) -> None:
+            # the `noReplayHeader` fault: the request log still says whether it was a replay
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                kept = [(k, v) for k, v in headers if k.lower() != b"idempotent-replayed"]
+                seen["replayed"] = len(kept) != len(headers)
+                message["headers"] = kept
+            await send_with_id(message)
+
         try:
-            if fault is None or fault.kind in ("slow", "trickle", "repeatCursor"):
-                if fault is not None and fault.kind == "slow":
+            kind = None if fault is None else fault.kind
+            if fault is None or kind in ("slow", "trickle", "repeatCursor", "noReplayHeader"):
+                if fault is not None and kind == "slow":
                     await asyncio.sleep(fault.delay_seconds)
+                send_answer = send_unmarked if kind == "noReplayHeader" else send_with_id
                 declared = _content_length(scope)
                 if declared is not None and declared > MAX_BODY_BYTES:
                     # answered unread; uvicorn discards the rest of the upload as it arrives
-                    await error_response(_too_large())(scope, receive, send_with_id)
+                    await error_response(_too_large())(scope, receive, send_answer)
                 else:
-                    answer: Send = send_with_id
-                    if fault is not None and fault.kind == "trickle":
+                    answer: Send = send_answer
+                    if fault is not None and kind == "trickle":
                         answer = _trickled(send_with_id, receive, fault.delay_seconds)
-                    elif fault is not None and fault.kind == "repeatCursor":
+                    elif fault is not None and kind == "repeatCursor":
                         answer = _with_repeat_cursor(send_with_id)
                     await self.app(scope, _limited(receive), answer)
+            elif kind == "empty":
+                page = {"success": True, "data": [], "nextCursor": None}
+                await JSONResponse(page)(scope, receive, send_with_id)
             elif fault.kind == "drop":
                 await self.app(scope, _limited(receive), swallow)
                 await self._drop(scope)

@@ -235,6 +235,10 @@ class Backend:
             encrypted = self.cipher.encrypt(request.credentials)
         with self.store.transaction() as tx:
             row = self._find(tx, caller, source_id)
+            if not request.model_fields_set:
+                # The contract's no-op: an empty body changes nothing, `updatedAt` included
+                # (the provider sends it to learn whether a source exists).
+                return
             credentials = row.credentials if encrypted is None else encrypted
             tx.update_source(
                 replace(

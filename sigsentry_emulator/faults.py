@@ -31,6 +31,15 @@ Faults that misbehave as a broken server or proxy would:
   `Authorization` header and body, plain and encoded (JSON, base64 at three byte alignments in
   both alphabets, URL encoding): what a careless server or proxy may send back. Nothing is
   executed.
+* `empty` (list GETs only): 200 with `{"success": true, "data": [], "nextCursor": null}`, the
+  glitching page of a proxy or a lagging replica; answered before the request is authenticated
+  or executed. A rule whose `fault` is `empty` matches list requests
+  (`GET /v1/config/log-sources`) only, so `{"fault": "empty", "times": 1}` empties the next
+  list page whatever else is requested meanwhile; in a `sequence`, an `empty` entry answers any
+  other request normally.
+* `noReplayHeader`: the request is executed and answered as usual, without the
+  `Idempotent-Replayed` header, as a proxy that strips it would; the request log still records
+  the replay.
 """
 
 from __future__ import annotations
@@ -43,10 +52,30 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FaultKind = Literal["429", "500", "503", "slow", "drop", "ok", "repeatCursor", "trickle", "echo"]
+FaultKind = Literal[
+    "429",
+    "500",
+    "503",
+    "slow",
+    "drop",
+    "ok",
+    "repeatCursor",
+    "trickle",
+    "echo",
+    "empty",
+    "noReplayHeader",
+]
 
 REPEAT_CURSOR = "fault-repeat-cursor"
 """The `nextCursor` of the `repeatCursor` fault; a list GET that passes it gets the first page."""
+
+LIST_PATH = "/v1/config/log-sources"
+"""The list endpoint: the only requests an `empty` fault applies to."""
+
+
+def applies(kind: FaultKind, method: str, path: str) -> bool:
+    """Whether a fault of this kind can act on the request (`empty` only on a list GET)."""
+    return kind != "empty" or (method.upper() == "GET" and path == LIST_PATH)
 
 
 class FaultRule(BaseModel):
@@ -97,6 +126,8 @@ class _RuleState:
         if rule.sequence is not None and self.position >= len(rule.sequence):
             return False
         method_ok = rule.method == "*" or rule.method.upper() == method.upper()
+        if rule.fault is not None and not applies(rule.fault, method, path):
+            return False
         return method_ok and fnmatch.fnmatchcase(path, rule.path)
 
 
@@ -131,5 +162,7 @@ class FaultInjector:
                 else:
                     continue
                 state.fired += 1
-                return None if kind == "ok" else Fault(kind, rule.retryAfter, rule.delaySeconds)
+                if kind == "ok" or not applies(kind, method, path):
+                    return None
+                return Fault(kind, rule.retryAfter, rule.delaySeconds)
         return None

@@ -69,6 +69,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
+    NotFoundError,
     UnexpectedResponseError,
     error_for_status,
 )
@@ -296,7 +297,8 @@ class SigSentryClient:
     ) -> tuple[LogSourceRecord, bool]:
         """`create_log_source`, plus whether SigSentry answered with a replay
         (`Idempotent-Replayed: true`): the record then is the one the key first created, which
-        may have been deleted since."""
+        may have been deleted since. False is not proof of a new source: a proxy may strip the
+        header (`log_source_exists` tells whether the id is still there)."""
         response = self._send(
             "POST",
             LOG_SOURCES_PATH,
@@ -339,6 +341,21 @@ class SigSentryClient:
             project_id=project_id,
             secrets=(credentials or {}).values(),
         )
+
+    def log_source_exists(self, log_source_id: str, *, project_id: str | None = None) -> bool:
+        """Whether the source exists, in one request instead of a list walk.
+
+        A PUT with the empty body `{}`, which the contract makes a valid no-op: 200 when the
+        source exists, 404 (`NotFoundError`, answered False) when it does not. It needs
+        `config:write`, as the create it usually follows does. The emulator leaves the record
+        untouched, `updatedAt` included; should SigSentry move `updatedAt`, nothing here reads
+        or records it. A 404 for a path that is not an API route (a wrong URL) is raised.
+        """
+        try:
+            self._send("PUT", f"{LOG_SOURCES_PATH}/{log_source_id}", json={}, project_id=project_id)
+        except NotFoundError:
+            return False
+        return True
 
     def delete_log_source(self, log_source_id: str, *, project_id: str | None = None) -> None:
         """DELETE the source; a missing one raises `NotFoundError`."""

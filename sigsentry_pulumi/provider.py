@@ -31,18 +31,29 @@ What each operation does:
   input `LogSource` registers: project, stack, parent and name) and the request body, so a create
   repeated after a lost answer, a killed plugin or a killed `pulumi up` replays the first one
   and returns the same source (for SigSentry's 24-hour idempotency window). A replay of a
-  source that no longer exists (destroy, then `up` with the same inputs) is detected by
-  looking the id up, and the create is made again under the next key generation.
+  source that no longer exists (destroy, then `up` with the same inputs) is made again under
+  the next key generation. It is recognised without trusting `Idempotent-Replayed` (a proxy
+  may strip it, and a deleted id would then go into state): after every keyed create, replayed
+  or not, an empty `PUT {}` (the API's no-op: 200, or 404 when the source is absent) confirms
+  the id exists, a 404 being asked twice. That is one request per create (2 instead of 1; a
+  replay of a deleted source costs 5: POST, two 404s, POST, PUT), where a list walk would cost
+  ceil(N/500); the emulator's empty PUT moves nothing, `updatedAt` included, and no output
+  records `updatedAt`, so a server that moves it shows no drift.
 * `create` with `adoptId` (`LogSource(adopt_id="ls_...")`): no POST. The source is looked up
-  in the shared list walk; a missing one or one of another `type` fails the create, naming the
-  id and the fix. Otherwise one PUT makes it match the program (name, sources, isActive and
-  the credentials, which are write-only and so always sent), then the test call when `verify`
-  is true; the id is the adopted one. `check` refuses two resources of one deployment adopting
-  the same id, so the preview fails before any write. In `diff`, an `adoptId` equal to the
-  resource's id, or none, is no change; another id replaces the resource.
+  in the shared list walk (a miss confirmed by a fresh walk, as for `read`); a missing one or
+  one of another `type` fails the create, naming the id and the fix. Otherwise one PUT makes
+  it match the program (name, sources, isActive and the credentials, which are write-only and
+  so always sent), then the test call when `verify` is true; the id is the adopted one.
+  `check` refuses two resources of one deployment adopting the same id, so the preview fails
+  before any write. In `diff`, an `adoptId` equal to the resource's id, or none, is no change;
+  another id replaces the resource.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
   `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
-* `read`: finds the source in the shared list walk; gone means `ReadResult(None, {})`. The
+* `read`: finds the source in the shared list walk (`_listing`). A source missing from it is
+  gone only when a second walk, started after the first answered, lacks it too: one glitching
+  page must not drop every source of a refresh. The reads that miss share that second walk
+  (single flight), so a refresh dropping k sources costs 2 walks and one dropping none costs 1.
+  Gone means `ReadResult(None, {})` (`NoSuchLogSourceError` for `LogSource.get`). The
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
   refresh of a program that never set `project_id` does not show it as drift.
   With `verify` true (and credentials in state: not for `LogSource.get`), the read also runs
@@ -199,6 +210,7 @@ class LogSourceProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = _accounts.client(props)
         project = props.get("projectId") or client.project_id
+        # A miss here is confirmed by a fresh walk: one glitching list page drops nothing.
         record = _runtime.listing.find(client, id_, project)
         if record is None:
             if "type" not in props:
@@ -338,15 +350,15 @@ def _create_once(
         body = [project, create_body(**fields)]
         for generation in range(MAX_CREATE_GENERATIONS):
             key = client.derive_idempotency_key(identity, body, generation)
-            record, replayed = client.create_log_source_replayed(
+            record, _replayed = client.create_log_source_replayed(
                 **fields, project_id=project, idempotency_key=key
             )
-            if not replayed:
-                return record
-            # The first create under this key happened before (a retry of this call, an
-            # earlier run that lost its answer, or a source destroyed since): keep it if it
-            # still exists, else step to the next key.
-            if client.find_log_source(record.id, project_id=project) is not None:
+            # The answer may replay a first create under this key (a retry of this call, an
+            # earlier run that lost its answer, or a source destroyed since). Whether it does
+            # is not taken from `Idempotent-Replayed` alone: a proxy that strips the header
+            # makes a replay of a deleted source look new. So every answer's id is confirmed
+            # to exist; a gone one was a replay of a deleted source: step to the next key.
+            if _exists(client, record.id, project):
                 return record
     finally:
         _runtime.listing.invalidate()
@@ -356,6 +368,16 @@ def _create_once(
         f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window to pass, or change its name, then "
         "run `pulumi up` again"
     )
+
+
+def _exists(client: SigSentryClient, log_source_id: str, project: str | None) -> bool:
+    """Whether the source a keyed create returned exists: an empty PUT (`log_source_exists`).
+
+    A 404 is asked once more before it counts: taking a live source for a deleted one would
+    create a second source under the next key and leave the first outside the state.
+    """
+    exists = client.log_source_exists
+    return exists(log_source_id, project_id=project) or exists(log_source_id, project_id=project)
 
 
 def _verify(

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 def deploy(make_stack: Callable[..., Any], emulator: Any, **options: Any) -> Any:
     stack = make_stack(log_source_program(**options))
     assert changes(stack.up(show_secrets=False)) == {"create": 2}
-    assert [m for m, _ in writes(emulator, 0)] == ["POST"]
+    assert [m for m, _ in writes(emulator, 0)] == ["POST", "PUT"]  # PUT {}: the id exists
     return stack
 
 
@@ -124,11 +124,12 @@ def test_delete_before_replace_deletes_the_old_source_before_creating_the_new_on
     mark = len(emulator.requests())
     result = stack.up(show_secrets=False)
     assert changes(result) == {"replace": 1, "same": 1}
+    (after,) = list_sources(api)
     assert writes(emulator, mark) == [
         ("DELETE", f"{LOG_SOURCES}/{before['id']}"),
         ("POST", LOG_SOURCES),
+        ("PUT", f"{LOG_SOURCES}/{after['id']}"),
     ]
-    (after,) = list_sources(api)
     assert after["type"] == "datadog" and after["id"] != before["id"]
     (recorded,) = exported_log_sources(pulumi_env, stack)
     assert recorded["id"] == after["id"]

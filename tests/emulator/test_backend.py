@@ -111,6 +111,19 @@ def test_timestamps_follow_the_clock(backend: Backend, caller: Caller, clock: Cl
     assert after["updatedAt"] == "2026-04-24T03:08:10Z"
 
 
+def test_an_empty_put_changes_nothing_not_even_updated_at(
+    backend: Backend, caller: Caller, clock: Clock
+) -> None:
+    # The contract's no-op, which clients send to learn whether a source exists.
+    record = backend.create_log_source(caller, CLOUDWATCH, None).record
+    clock.now += 90
+    backend.update_log_source(caller, str(record["id"]), {})
+    [after], _ = backend.list_log_sources(caller, None, None)
+    assert after == record
+    with pytest.raises(NotFound):
+        backend.update_log_source(caller, "ls_00000000-0000-4000-8000-000000000000", {})
+
+
 def test_cursor_round_trip_and_tampering(backend: Backend) -> None:
     cursor = backend.encode_cursor("prj_a", 42)
     assert backend.decode_cursor(cursor, "prj_a") == 42

@@ -87,6 +87,43 @@ def test_drop_on_delete_deletes(api: httpx.Client, emulator: EmulatorProcess) ->
     assert api.get(LOG_SOURCES).json()["data"] == []
 
 
+def test_empty_answers_one_list_page_with_no_sources_and_nothing_else(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    source = api.post(LOG_SOURCES, json=CLOUDWATCH).json()["data"]["id"]
+    emulator.set_faults({"rules": [{"fault": "empty", "times": 1}]})
+    # Other requests pass: the rule waits for a list GET, then is used up.
+    assert api.put(f"{LOG_SOURCES}/{source}", json={}).status_code == 200
+    glitch = api.get(LOG_SOURCES)
+    assert glitch.status_code == 200
+    assert glitch.json() == {"success": True, "data": [], "nextCursor": None}
+    assert glitch.headers["X-Request-Id"]
+    assert [s["id"] for s in api.get(LOG_SOURCES).json()["data"]] == [source]
+    assert [(e["method"], e["fault"]) for e in emulator.requests()[1:]] == [
+        ("PUT", None),
+        ("GET", "empty"),
+        ("GET", None),
+    ]
+
+
+def test_no_replay_header_answers_a_replay_without_its_header(
+    api: httpx.Client, emulator: EmulatorProcess
+) -> None:
+    key = {"Idempotency-Key": "stripped-replay"}
+    first = api.post(LOG_SOURCES, json=CLOUDWATCH, headers=key)
+    emulator.set_faults({"rules": [{"method": "POST", "fault": "noReplayHeader"}]})
+    replay = api.post(LOG_SOURCES, json=CLOUDWATCH, headers=key)
+    assert replay.status_code == 201
+    assert replay.json() == first.json()  # the same record, as a replay answers it
+    assert "Idempotent-Replayed" not in replay.headers
+    assert replay.headers["X-Request-Id"]
+    # the request log still tells the truth
+    assert [(e["replayed"], e["fault"]) for e in emulator.requests()] == [
+        (False, None),
+        (True, "noReplayHeader"),
+    ]
+
+
 def test_sequence_is_played_in_order_for_matching_requests_only(
     api: httpx.Client, emulator: EmulatorProcess
 ) -> None:
@@ -231,6 +268,7 @@ def test_echo_answers_with_the_request_in_every_encoding(
         {"rules": [{"fault": "500", "sequence": ["500"]}]},
         {"rules": [{"fault": "500", "probability": 2}]},
         {"rules": [{"fault": "500", "colour": "red"}]},
+        {"rules": [{"fault": "empty", "sequence": ["empty"]}]},
     ],
 )
 def test_invalid_specs_are_refused(emulator: EmulatorProcess, spec: dict[str, object]) -> None:

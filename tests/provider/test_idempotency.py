@@ -1,7 +1,8 @@
 """Creates keyed by the resource and its body, against the emulator (in-process provider).
 
 A create repeated in another process (a fresh `_runtime`, as after a crash) replays the first one;
-a replay of a source deleted since is stepped over; a refresh keeps `resourceIdentity`.
+a replay of a source deleted since is stepped over, with or without `Idempotent-Replayed`; a
+refresh keeps `resourceIdentity`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from provider.cases import inputs
 from provider.test_requests import checked, provider_for
 from sigsentry_emulator.testing import EmulatorProcess
-from sigsentry_pulumi import LogSourceProvider, SigSentryError, _runtime
+from sigsentry_pulumi import LogSourceProvider, SigSentryClient, SigSentryError, _runtime
 from sigsentry_pulumi.provider import IDENTITY_KEY
 
 IDENTITY = "proj/dev/sigsentry:LogSource/test-loki"
@@ -21,6 +22,13 @@ IDENTITY = "proj/dev/sigsentry:LogSource/test-loki"
 
 def keyed(**overrides: Any) -> dict[str, Any]:
     return inputs("loki", **{IDENTITY_KEY: IDENTITY, **overrides})
+
+
+LIST = "/v1/config/log-sources"
+
+
+def calls(emulator: EmulatorProcess) -> list[tuple[str, str, int]]:
+    return [(r["method"], r["path"], r["status"]) for r in emulator.requests()]
 
 
 def posts(emulator: EmulatorProcess) -> list[dict[str, Any]]:
@@ -49,7 +57,9 @@ def test_the_same_create_in_a_new_process_replays_the_first(emulator: EmulatorPr
     again = fresh_provider(emulator).create(keyed())
     assert again.id == first.id
     assert [r["replayed"] for r in posts(emulator)] == [False, True]
-    assert len(emulator.requests()) == 3  # POST, POST (replayed), one list to see it still exists
+    # each create confirms its id exists with an empty PUT, replayed or not
+    path = f"/v1/config/log-sources/{first.id}"
+    assert calls(emulator) == [("POST", LIST, 201), ("PUT", path, 200)] * 2
 
 
 def test_another_resource_or_another_body_is_another_source(emulator: EmulatorProcess) -> None:
@@ -73,18 +83,45 @@ def test_a_replay_of_a_deleted_source_creates_a_new_one(emulator: EmulatorProces
     assert [r["replayed"] for r in posts(emulator)] == [False, True, False, True, True, False]
 
 
-def test_a_dropped_answer_is_retried_under_the_same_key(emulator: EmulatorProcess) -> None:
-    emulator.set_faults({"rules": [{"method": "POST", "sequence": ["drop", "drop"]}]})
-    created = provider_for(emulator).create(keyed())
-    # (the emulator's log marks a dropped answer as not replayed, even when it was a replay)
-    assert [(r["status"], r["fault"]) for r in posts(emulator)] == [
-        (201, "drop"),
-        (201, "drop"),
-        (201, None),
+def test_a_replay_of_a_deleted_source_without_its_header_creates_a_new_one(
+    emulator: EmulatorProcess,
+) -> None:
+    # A proxy strips `Idempotent-Replayed`: the replay of the destroyed source looks new.
+    provider = provider_for(emulator)
+    first = provider.create(keyed())
+    provider.delete(first.id, keyed())
+    emulator.set_faults({"rules": [{"method": "POST", "fault": "noReplayHeader"}]})
+    mark = len(emulator.requests())
+    second = fresh_provider(emulator).create(keyed())
+    assert second.id != first.id
+    gone, made = f"{LIST}/{first.id}", f"{LIST}/{second.id}"
+    # the cost of a replay of a deleted source: its 404 is asked twice before it counts
+    assert calls(emulator)[mark:] == [
+        ("POST", LIST, 201),
+        ("PUT", gone, 404),
+        ("PUT", gone, 404),
+        ("POST", LIST, 201),
+        ("PUT", made, 200),
     ]
-    assert posts(emulator)[-1]["replayed"] is True
-    emulator.clear_faults()
-    assert [r.id for r in provider_client_sources()] == [created.id]
+    assert [r.id for r in provider_client_sources()] == [second.id]
+
+
+def test_one_404_from_the_existence_check_does_not_make_a_second_source(
+    emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = provider_for(emulator).create(keyed())
+    # A stale or glitching 404 on the first check: the second check finds the source.
+    real = SigSentryClient.log_source_exists
+    checks: list[str] = []
+
+    def glitching(self: SigSentryClient, log_source_id: str, **kwargs: Any) -> bool:
+        checks.append(log_source_id)
+        return len(checks) > 1 and real(self, log_source_id, **kwargs)
+
+    monkeypatch.setattr(SigSentryClient, "log_source_exists", glitching)
+    again = fresh_provider(emulator).create(keyed())
+    assert again.id == first.id and checks == [first.id, first.id]
+    assert [r.id for r in provider_client_sources()] == [first.id]
 
 
 def provider_client_sources() -> list[Any]:

@@ -1,4 +1,5 @@
-"""Refresh cost: reading N sources in one plugin process walks the list about ceil(N/500) times."""
+"""Refresh cost: reading N sources in one plugin process walks the list about ceil(N/500) times,
+and once more when some are missing (a miss is confirmed by one fresh walk, shared by all)."""
 
 from __future__ import annotations
 
@@ -63,14 +64,57 @@ def test_refreshing_300_sources_costs_one_list_walk(
     assert len(walks) == 1  # ceil(300 / 500)
     assert walks[0]["query"] == "limit=500"
 
-    # a write in the process invalidates the walk; the next reads share one new walk
+    # a write in the process invalidates the walk; the next reads share one new walk, and the
+    # deleted source's miss is confirmed by one more
     first = next(iter(states))
     plugin.delete(first, urn(first), states[first])
     emulator.clear_requests()
     with ThreadPoolExecutor(max_workers=8) as pool:
         after = list(pool.map(lambda i: plugin.read(i, urn(i), states[i], states[i]).id, states))
     assert after[0] == "" and all(after[1:])
-    assert len(list_requests(emulator)) == 1
+    assert len(list_requests(emulator)) == 2
+
+
+def bulk_states(sigsentry: SigSentryClient, count: int) -> dict[str, dict[str, object]]:
+    states: dict[str, dict[str, object]] = {}
+    for index in range(count):
+        record = sigsentry.create_log_source(
+            type="datadog",
+            name=f"bulk-{index}",
+            credentials=CREDENTIALS["datadog"],
+            sources=[f"service:{index}"],
+        )
+        states[record.id] = {
+            "__provider": PROVIDER,
+            "type": "datadog",
+            "name": f"bulk-{index}",
+            "credentials": CREDENTIALS["datadog"],
+            "sources": [f"service:{index}"],
+        }
+    return states
+
+
+@pytest.mark.parametrize("glitch", [False, True], ids=["clean", "one-empty-page"])
+def test_a_refresh_dropping_k_sources_costs_two_walks_not_k(
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient, glitch: bool
+) -> None:
+    emulator.set_rate_limit(0)
+    states = bulk_states(sigsentry, 40)
+    deleted = list(states)[::8]  # 5, spread over the refresh
+    for id_ in deleted:
+        sigsentry.delete_log_source(id_)
+    emulator.clear_requests()
+    if glitch:
+        emulator.set_faults({"rules": [{"fault": "empty", "times": 1}]})
+
+    def refresh(id_: str) -> str:
+        return plugin.read(id_, urn(id_), states[id_], states[id_]).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = dict(zip(states, pool.map(refresh, states), strict=True))
+    assert {id_ for id_, read in found.items() if not read} == set(deleted)
+    assert all(read == id_ for id_, read in found.items() if id_ not in deleted)
+    assert len(list_requests(emulator)) == 2
 
 
 @pytest.mark.slow
