@@ -84,7 +84,12 @@ FAULTS: dict[str, Fault] = {
         ),
         Fault("kill", lambda rng: [], may_fail=True, kill=True),
         # one empty page in the list walk (refresh, adoption, the replay lookup)
-        Fault("empty", _one("empty", "GET", LIST), may_fail=True, needs=("empty",)),
+        Fault(
+            "empty",
+            lambda rng: [{"fault": "empty", "times": 1}],
+            may_fail=True,
+            needs=("empty",),
+        ),
         # a proxy that strips `Idempotent-Replayed` from every create's answer
         Fault(
             "noReplayHeader",

@@ -53,9 +53,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "replays the old source under the same Idempotency-Key, and the engine deletes that id",
     "verify-update-fails": "a verify=True update whose credential test fails after its PUT "
     "leaves SigSentry holding the new credentials and the state the old ones",
-    "empty": "refresh drops every source from the state on one empty list page",
-    "noReplayHeader": "without the Idempotent-Replayed header a replay of a deleted source is "
-    "taken as a new create, and the state records a deleted id",
     # Found by these walks: `resourceIdentity` is an Output.concat over the parent's URN, so a
     # LogSource depends on its parent; the SDK expands a dependency on a local component into
     # the component's children, the LogSource itself included, and fails the program with
