@@ -166,7 +166,7 @@ class Bench:
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=30)
-        return kill_plugins(self.env)
+        return self.env.kill_plugins()
 
     def sources(self) -> list[dict[str, Any]]:
         with httpx.Client(
@@ -298,7 +298,7 @@ def killed_up(count: int) -> dict[str, Any]:
             time.sleep(0.05)
         before_kill = len(bench.sources())
         plugins = bench.kill(process)
-        leftover = plugin_pids(bench.env)
+        leftover = bench.env.plugin_pids()
         killed_at = len(bench.sources())
         pending = len(bench.state("dev").get("pending_operations") or [])
         in_state = len(bench.state_ids("dev"))

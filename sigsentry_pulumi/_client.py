@@ -32,6 +32,7 @@ By default every client of the process shares one `httpx.Client` (see `_http`); 
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import json as jsonlib
@@ -44,7 +45,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Final, TypeVar
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -295,10 +297,13 @@ class SigSentryClient:
         project_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[LogSourceRecord, bool]:
-        """`create_log_source`, plus whether SigSentry answered with a replay
-        (`Idempotent-Replayed: true`): the record then is the one the key first created, which
-        may have been deleted since. False is not proof of a new source: a proxy may strip the
-        header (`log_source_exists` tells whether the id is still there)."""
+        """`create_log_source`, plus whether SigSentry answered with a replay: the record then
+        is the one the key first created, which may have been deleted since
+        (`log_source_exists` tells whether the id is still there).
+
+        A replay says `Idempotent-Replayed: true`; a proxy may strip that header, so an answer
+        whose record was created well before the answer was sent (`_created_before_answer`)
+        counts as one too. Neither is proof of a new source when it is absent."""
         response = self._send(
             "POST",
             LOG_SOURCES_PATH,
@@ -307,8 +312,9 @@ class SigSentryClient:
             idempotency_key=idempotency_key or f"sigsentry-pulumi-{uuid.uuid4()}",
             secrets=credentials.values(),
         )
-        replayed = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
-        return _parse(LogSourceRecord, _data(response), response), replayed
+        record = _parse(LogSourceRecord, _data(response), response)
+        flagged = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
+        return record, flagged or _created_before_answer(record, response)
 
     def derive_idempotency_key(self, identity: str, body: object, generation: int = 0) -> str:
         """See the module function; keyed with this client's API key."""
@@ -607,6 +613,27 @@ def _base64_cores(raw: bytes) -> Iterator[str]:
         padded = bytes(offset) + raw
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             yield encode(padded).decode("ascii")[first:end]
+
+
+REPLAY_AGE_SECONDS: Final = 2.0
+"""How much older than its answer a created record must be to count as a replay: both times
+are the server's, to the second, so a new record is at most about a second older."""
+
+
+def _created_before_answer(record: LogSourceRecord, response: httpx.Response) -> bool:
+    """Whether the record's `createdAt` is older than the answer's `Date` header: a replay.
+
+    Both come from the server's clock, so no clock skew enters; a missing or unreadable time
+    says nothing (False).
+    """
+    try:
+        created = datetime.fromisoformat((record.created_at or "").replace("Z", "+00:00"))
+        answered = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return False
+    if created.tzinfo is None or answered.tzinfo is None:
+        return False
+    return (answered - created).total_seconds() > REPLAY_AGE_SECONDS
 
 
 def _log_progress(line: str) -> None:

@@ -19,7 +19,7 @@ SigSentryError                      anything this package raises on purpose
  ├── VerificationFailedError        the test call answered `ok: false`
  ├── LogSourceGoneError             an update met a source deleted outside Pulumi
  ├── NoSuchLogSourceError           `LogSource.get` named an id the project does not have
- └── RollbackFailedError            a create failed, and deleting what it made failed too
+ └── RollbackFailedError            a create or update failed, and undoing its write failed too
 ```
 
 `error_for_status` is the one place that maps a status and error code to a class. Every
@@ -195,13 +195,23 @@ class UnexpectedResponseError(SigSentryError):
 
 
 class VerificationFailedError(SigSentryError):
-    """The test call answered `ok: false`: SigSentry could not use the credentials."""
+    """The test call answered `ok: false`: SigSentry could not use the credentials.
 
-    def __init__(self, log_source_id: str, reason: str) -> None:
+    `restored` names the fields an update put back to the values the stack records, after the
+    test failed on the new ones.
+    """
+
+    def __init__(self, log_source_id: str, reason: str, *, restored: Sequence[str] = ()) -> None:
         self.log_source_id = log_source_id
         self.reason = reason
+        self.restored = tuple(restored)
+        undone = (
+            f"Its previous {', '.join(self.restored)} were put back, as the stack records them. "
+            if self.restored
+            else ""
+        )
         super().__init__(
-            f"SigSentry could not verify log source {log_source_id}: {reason}. "
+            f"SigSentry could not verify log source {log_source_id}: {reason}. {undone}"
             "Fix the credentials or sources, or set verify=False to skip the check"
         )
 
@@ -235,19 +245,40 @@ class NoSuchLogSourceError(SigSentryError):
 
 
 class RollbackFailedError(SigSentryError):
-    """A create failed after the POST, and the source it made could not be deleted.
+    """A create or an update failed after its write, and undoing that write failed too.
 
-    The message holds both failures (neither holds a secret) and the id to delete by hand; it
-    is raised `from None`, since chaining would print the cause twice.
+    After a create: the source it made could not be deleted; the message names the id to
+    delete by hand. After an update (`updated=True`): its credential test failed and the old
+    values could not be put back, so SigSentry holds the new, unverified ones. The message
+    holds both failures (neither holds a secret); it is raised `from None`, since chaining
+    would print the cause twice.
     """
 
-    def __init__(self, log_source_id: str, cause: BaseException, failure: BaseException) -> None:
+    def __init__(
+        self,
+        log_source_id: str,
+        cause: BaseException,
+        failure: BaseException,
+        *,
+        updated: bool = False,
+    ) -> None:
         self.log_source_id = log_source_id
         self.cause = cause
         self.failure = failure
+        if not updated:
+            super().__init__(
+                f"{cause}. The log source {log_source_id} created before that failure could not "
+                f"be deleted ({failure}); delete it in SigSentry before retrying"
+            )
+            return
+        reason = cause.reason if isinstance(cause, VerificationFailedError) else str(cause)
         super().__init__(
-            f"{cause}. The log source {log_source_id} created before that failure could not "
-            f"be deleted ({failure}); delete it in SigSentry before retrying"
+            f"SigSentry could not verify log source {log_source_id} after updating it: {reason}. "
+            f"Putting its previous values back failed too ({failure}), so SigSentry holds the "
+            "new, unverified values while the stack records the previous ones. Fix the "
+            "program's credentials and run `pulumi up` with verify=True: an update of a source "
+            "with verify=True always sends the program's credentials and tests them (if that "
+            "`up` reports no change, run `pulumi refresh` first)"
         )
 
 

@@ -8,7 +8,11 @@ share, through this module:
 * the settings the provider's `configure` read, and one `SigSentryClient` per distinct
   settings (so a 429 pauses every thread using that key);
 * the single-flight list walk that lets a refresh of N sources cost about ceil(N/500) list
-  requests instead of one walk per source.
+  requests instead of one walk per source;
+* the ids this process's creates got back as SigSentry's replay of a source that still
+  exists (`remember_replayed`, `forget_replayed`): a forced replacement whose create body is
+  unchanged gets the very source it replaces, and the Delete that ends the replacement, in the
+  same process, must not delete it.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ __all__ = [
     "USER_AGENT",
     "client_for",
     "configure_provider",
+    "forget_replayed",
     "listing",
     "provider_client",
     "provider_project_id",
     "provider_settings",
+    "remember_replayed",
+    "replayed",
     "reset",
     "shared_http_client",
 ]
@@ -46,6 +53,7 @@ _provider_error: ConfigurationError | None = None
 _provider_project: str | None = None
 _configured = False
 _clients: dict[ClientSettings, SigSentryClient] = {}
+_replayed: set[str] = set()
 
 listing = SharedListing()
 """The shared list walk; writes made through the provider invalidate it."""
@@ -118,11 +126,39 @@ def provider_client() -> SigSentryClient:
     return client_for(provider_settings())
 
 
+def remember_replayed(log_source_id: str) -> None:
+    """Record that a create of this process got `log_source_id`, an existing source, back as
+    SigSentry's replay of an earlier create (same Idempotency-Key, same inputs)."""
+    with _lock:
+        _replayed.add(log_source_id)
+
+
+def replayed(log_source_id: str) -> bool:
+    """Whether a create of this process got `log_source_id` back as a replay."""
+    with _lock:
+        return log_source_id in _replayed
+
+
+def forget_replayed(log_source_id: str) -> bool:
+    """Whether a create of this process got `log_source_id` back as a replay; forget it.
+
+    The engine ends a create-before-delete replacement with a Delete of the old id in the same
+    process. When that id is the one the replacement's create got back, the old and the new
+    resource are one source, and deleting it would leave the stack pointing at nothing.
+    """
+    with _lock:
+        if log_source_id in _replayed:
+            _replayed.discard(log_source_id)
+            return True
+    return False
+
+
 def reset() -> None:
-    """Forget settings, clients and the list walk (tests use it to start from nothing)."""
+    """Forget settings, clients, replayed ids and the list walk (tests start from nothing)."""
     global _provider_settings, _provider_error, _provider_project, _configured
     with _lock:
         _provider_settings, _provider_error, _provider_project = None, None, None
         _configured = False
         _clients.clear()
+        _replayed.clear()
     listing.invalidate()

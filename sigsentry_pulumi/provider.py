@@ -38,7 +38,23 @@ What each operation does:
   the id exists, a 404 being asked twice. That is one request per create (2 instead of 1; a
   replay of a deleted source costs 5: POST, two 404s, POST, PUT), where a list walk would cost
   ceil(N/500); the emulator's empty PUT moves nothing, `updatedAt` included, and no output
-  records `updatedAt`, so a server that moves it shows no drift.
+  records `updatedAt`, so a server that moves it shows no drift. A replayed source that still
+  exists existed before this create, so a failed step after the POST does not delete it (in a
+  forced replacement it is the live source the engine keeps).
+* forced replacement with the same inputs (`up --replace`, `--target-replace`, an `account`
+  with the same key and URL): the engine sends Check with no olds, Create, then Delete of the
+  old id, in one plugin process and with no Diff, so at Create it cannot be told from a
+  create repeated after a crash, whose replay must return the first source. The create's
+  replay returns the old source itself; `_runtime` remembers, for the process, each id a
+  create got back as the replay of a source that still exists (`Idempotent-Replayed`, or,
+  when a proxy strips it, a `createdAt` older than the answer's `Date`: see
+  `SigSentryClient.create_log_source_replayed`), and the Delete of such an id
+  sends nothing and prints one line saying the source was kept, why, and how to get a new one
+  (`delete_before_replace=True`: the delete comes first, so the replay finds it gone; or a
+  changed input). The trade-off: a crash between the replacement's create and its delete
+  leaves the stack with the source twice (the replacement and the old entry pending
+  deletion); the next `up`, in a new process that does not remember, deletes it. `pulumi
+  refresh` then drops it from the stack and `pulumi up` creates it again.
 * `create` with `adoptId` (`LogSource(adopt_id="ls_...")`): no POST. The source is looked up
   in the shared list walk (a miss confirmed by a fresh walk, as for `read`); a missing one or
   one of another `type` fails the create, naming the id and the fix. Otherwise one PUT makes
@@ -48,7 +64,13 @@ What each operation does:
   before any write. In `diff`, an `adoptId` equal to the resource's id, or none, is no change;
   another id replaces the resource.
 * `update`: one PUT with only the changed fields (never `type`), then the test call when
-  `verify` is true. A source deleted outside Pulumi gives an error saying to run `pulumi refresh`.
+  `verify` is true; with `verify` true the PUT always carries the program's credentials
+  (write-only: nothing shows which SigSentry holds, and the tested ones must be the
+  program's). When the test fails, the changed fields are PUT back to the old outputs (which
+  the failed update leaves in the stack), so SigSentry and the stack agree; if that PUT fails
+  too, the error says SigSentry holds the new, unverified values and that an `up` with
+  `verify=True` sends the program's credentials again. A source deleted outside Pulumi gives
+  an error saying to run `pulumi refresh`.
 * `read`: finds the source in the shared list walk (`_listing`). A source missing from it is
   gone only when a second walk, started after the first answered, lacks it too: one glitching
   page must not drop every source of a refresh. The reads that miss share that second walk
@@ -61,7 +83,8 @@ What each operation does:
   read records empty credentials, so refresh shows `credentials` as drift and the next `up`
   sends the program's credentials again and verifies them.
 * `delete`: one DELETE; a source already gone counts as deleted (a 404 for a path that is not
-  an API route, a wrong `sigsentry:apiUrl`, is raised).
+  an API route, a wrong `sigsentry:apiUrl`, is raised). The id a create of this process got
+  back as a replay is kept instead (see forced replacement above).
 
 Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
 those a Read with no properties and fails with KeyError '__provider' before this code runs;
@@ -182,25 +205,29 @@ class LogSourceProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = _accounts.client(news)
         project = olds.get("projectId") or news.get("projectId") or client.project_id
+        verify = bool(_input(news, "verify"))
         changes = {
             key: news.get(key)
             for key in ("name", "sources", "credentials")
             if news.get(key) != olds.get(key)
         }
+        if verify:
+            # Credentials are write-only: nothing shows which ones SigSentry holds (an earlier
+            # update may have left others behind), so the ones tested are always sent.
+            changes["credentials"] = news.get("credentials")
         if _input(news, "isActive") != _input(olds, "isActive"):
             changes["is_active"] = _input(news, "isActive")
         if changes:
-            try:
-                client.update_log_source(id_, project_id=project, **changes)
-            except NotFoundError:
-                raise LogSourceGoneError(id_) from None
-            finally:
-                _runtime.listing.invalidate()
-        if _input(news, "verify"):
+            _put(client, id_, project, changes)
+        if verify:
             try:
                 _verify(client, id_, project, news.get("credentials") or {})
             except NotFoundError:
                 raise LogSourceGoneError(id_) from None
+            except VerificationFailedError as failure:
+                # The failed update leaves the stack with the old outputs: put SigSentry back
+                # to them, so that the two agree and the next diff sees the program's change.
+                _restore(client, id_, project, olds, changes, failure)
         outputs = _echo(news)
         for key in ("projectId", "tenantId", "createdAt"):
             if olds.get(key) is not None:
@@ -247,6 +274,18 @@ class LogSourceProvider(ResourceProvider):
         return ReadResult(id_, _outputs(live, record, project), inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        if _runtime.forget_replayed(id_):
+            # The end of a forced replacement whose create got this very source back (see
+            # `create`): deleting it would delete the replacement too.
+            _tell(
+                f"SigSentry: kept log source {id_} (name {props.get('name')!r}) instead of "
+                "deleting it: the replacement sent the same inputs within SigSentry's "
+                f"{IDEMPOTENCY_WINDOW_HOURS}-hour idempotency window, so SigSentry returned "
+                "this existing source, which the stack keeps. For a new source, set "
+                "delete_before_replace=True on the resource (the old source is deleted "
+                "first, then a new one is made) or change one of its inputs"
+            )
+            return
         client = _accounts.client(props)
         try:
             client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
@@ -350,7 +389,7 @@ def _create_once(
         body = [project, create_body(**fields)]
         for generation in range(MAX_CREATE_GENERATIONS):
             key = client.derive_idempotency_key(identity, body, generation)
-            record, _replayed = client.create_log_source_replayed(
+            record, replayed = client.create_log_source_replayed(
                 **fields, project_id=project, idempotency_key=key
             )
             # The answer may replay a first create under this key (a retry of this call, an
@@ -359,6 +398,9 @@ def _create_once(
             # makes a replay of a deleted source look new. So every answer's id is confirmed
             # to exist; a gone one was a replay of a deleted source: step to the next key.
             if _exists(client, record.id, project):
+                if replayed:
+                    # it existed before this create: see `delete` and `_roll_back`
+                    _runtime.remember_replayed(record.id)
                 return record
     finally:
         _runtime.listing.invalidate()
@@ -395,7 +437,19 @@ def _verify(
 def _roll_back(
     client: SigSentryClient, log_source_id: str, project: str | None, cause: Exception
 ) -> None:
-    """Delete the source a failed create made, so that the failure leaves nothing behind."""
+    """Delete the source a failed create made, so that the failure leaves nothing behind.
+
+    A source the create got back as SigSentry's replay of an earlier create existed before it:
+    in a forced replacement it is the very source being replaced, which the engine keeps in
+    the stack when the create fails. It is left alone, and the user told so.
+    """
+    if _runtime.replayed(log_source_id):
+        _tell(
+            f"SigSentry: kept log source {log_source_id} after the failed create: it existed "
+            "before this create (SigSentry returned it for the same inputs), so it is not "
+            "deleted"
+        )
+        return
     try:
         client.delete_log_source(log_source_id, project_id=project)
     except NotFoundError:
@@ -407,6 +461,66 @@ def _roll_back(
         raise RollbackFailedError(log_source_id, cause, error) from None
     finally:
         _runtime.listing.invalidate()
+
+
+def _put(
+    client: SigSentryClient, log_source_id: str, project: str | None, changes: Mapping[str, Any]
+) -> None:
+    try:
+        client.update_log_source(log_source_id, project_id=project, **changes)
+    except NotFoundError:
+        raise LogSourceGoneError(log_source_id) from None
+    finally:
+        _runtime.listing.invalidate()
+
+
+_RESTORED_NAMES: Final = {
+    "name": "name",
+    "sources": "sources",
+    "credentials": "credentials",
+    "is_active": "isActive",
+}
+
+
+def _restore(
+    client: SigSentryClient,
+    log_source_id: str,
+    project: str | None,
+    olds: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    failure: VerificationFailedError,
+) -> None:
+    """After a failed verification, PUT the changed fields back to the stack's old outputs.
+
+    Always raises: the verification error saying what was restored, or, when the restoring PUT
+    fails too, a `RollbackFailedError` saying SigSentry holds the new, unverified values.
+    Credentials the stack records as empty (a refresh found them failing) cannot be restored;
+    the next `up` sends the program's.
+    """
+    previous: dict[str, Any] = {}
+    for key in changes:
+        old = _input(olds, "isActive") if key == "is_active" else olds.get(key)
+        if key == "credentials" and not (isinstance(old, Mapping) and old):
+            continue
+        if old is not None:
+            previous[key] = old
+    if not previous:
+        raise failure
+    try:
+        client.update_log_source(log_source_id, project_id=project, **previous)
+    except SigSentryError as error:
+        raise RollbackFailedError(log_source_id, failure, error, updated=True) from None
+    finally:
+        _runtime.listing.invalidate()
+    raise VerificationFailedError(
+        log_source_id, failure.reason, restored=[_RESTORED_NAMES[key] for key in previous]
+    ) from None
+
+
+def _tell(line: str) -> None:
+    from ._client import print_progress  # loaded already: a call that sent a request did
+
+    print_progress(line)
 
 
 def _echo(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -181,6 +181,35 @@ class PulumiEnvironment:
             ),
         )
 
+    def plugin_pids(self) -> list[int]:
+        """The `python -m pulumi.dynamic` plugins this environment's CLI started and that still
+        run. They lead process groups of their own and outlive a CLI killed with SIGKILL."""
+        pids = []
+        marker = f"PULUMI_HOME={self.home}".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if b"pulumi.dynamic" in cmdline and marker in environ.split(b"\0"):
+                pids.append(int(entry.name))
+        return pids
+
+    def kill_plugins(self) -> int:
+        """SIGKILL every plugin `plugin_pids` finds, by pid; wait (30 s at most) for them to go."""
+        killed = 0
+        for pid in self.plugin_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        deadline = time.monotonic() + 30
+        while self.plugin_pids() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return killed
+
     def run(
         self, *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,8 @@
 """Runs one Automation API `up` of a slow program on an existing stack, then exits.
 
-``python -m <package>.engine_notes_driver WORK_DIR STACK [PROGRAM]``: PROGRAM is `recorded` (one
-`Recorded` resource whose create takes a minute) or `log-source` (that, plus a `LogSource`).
+``python -m <package>.engine_notes_driver WORK_DIR STACK [PROGRAM [URN]]``: PROGRAM is `recorded`
+(one `Recorded` resource whose create takes a minute) or `log-source` (that, plus a `LogSource`);
+URN, when given, is replaced (`up --replace URN`).
 The environment (PULUMI_HOME, the
 backend, the passphrase, the recording file) comes from the caller. A test starts this in a
 process group of its own and kills the group mid-create; keeping the inline program in this
@@ -46,7 +47,7 @@ def log_source_program() -> None:
 PROGRAMS = {"recorded": slow_program, "log-source": log_source_program}
 
 
-def main(work_dir: str, stack_name: str, program: str = "recorded") -> None:
+def main(work_dir: str, stack_name: str, program: str = "recorded", replace: str = "") -> None:
     cli = Path(os.environ["ENGINE_NOTES_CLI"])
     workspace = auto.LocalWorkspace(
         work_dir=work_dir,
@@ -55,8 +56,8 @@ def main(work_dir: str, stack_name: str, program: str = "recorded") -> None:
         pulumi_command=auto.PulumiCommand(root=str(cli.parent.parent), skip_version_check=True),
         env_vars=dict(os.environ),
     )
-    auto.Stack.select(stack_name, workspace).up()
+    auto.Stack.select(stack_name, workspace).up(replace=[replace] if replace else None)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -65,18 +65,20 @@ def killed_mid_create(
     program: str = "recorded",
     ready: Callable[[], bool] | None = None,
     then: Callable[[], object] | None = None,
+    replace: str = "",
 ) -> Iterator[dict[str, Any]]:
     """Run an Automation API ``up`` of a program whose create takes a minute, in a process
     group of its own (engine_notes_driver), SIGKILL that group (the driver and the CLI) once
     the create has started and `ready()`, when given, is true, and yield what the plugin
     recorded then (its pid and process group). The plugin outlives the CLI; `then()`, when
-    given, runs while it still does, and the plugin is killed by its pid on the way out."""
+    given, runs while it still does, and the plugin is killed by its pid on the way out.
+    `replace`, a URN, makes it an ``up --replace`` of that resource."""
     plugin_pid: int | None = None
     env = bench.env({"ENGINE_NOTES_CLI": str(bench.pulumi_env.cli)})
     log = bench.pulumi_env.base / "driver.log"
     with log.open("wb") as output:
         driver = subprocess.Popen(
-            [sys.executable, "-m", DRIVER, stack.workspace.work_dir, stack.name, program],
+            [sys.executable, "-m", DRIVER, stack.workspace.work_dir, stack.name, program, replace],
             cwd=stack.workspace.work_dir,
             env=env,
             stdin=subprocess.DEVNULL,

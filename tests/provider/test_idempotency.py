@@ -7,6 +7,7 @@ refresh keeps `resourceIdentity`.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from provider.cases import inputs
 from provider.test_requests import checked, provider_for
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider, SigSentryClient, SigSentryError, _runtime
+from sigsentry_pulumi._client import REPLAY_AGE_SECONDS
 from sigsentry_pulumi.provider import IDENTITY_KEY
 
 IDENTITY = "proj/dev/sigsentry:LogSource/test-loki"
@@ -104,6 +106,56 @@ def test_a_replay_of_a_deleted_source_without_its_header_creates_a_new_one(
         ("PUT", made, 200),
     ]
     assert [r.id for r in provider_client_sources()] == [second.id]
+
+
+def test_the_delete_ending_a_forced_replacement_keeps_the_source_its_create_got_back(
+    emulator: EmulatorProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider = provider_for(emulator)
+    first = provider.create(keyed())
+    # `up --replace`: a create with the same inputs in the same process, then Delete(old id)
+    replacement = provider.create(keyed())
+    assert replacement.id == first.id
+    emulator.clear_requests()
+    provider.delete(first.id, keyed())
+    assert emulator.requests() == []
+    line = capsys.readouterr().err
+    assert f"kept log source {first.id} (name 'test-loki') instead of deleting it" in line
+    # remembered for that one delete only, and only by that process
+    fresh_provider(emulator).delete(first.id, keyed())
+    assert [r["method"] for r in emulator.requests()] == ["DELETE"]
+
+
+def test_a_forced_replacement_behind_a_proxy_stripping_the_replay_header_keeps_the_source(
+    emulator: EmulatorProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without `Idempotent-Replayed`, the record's createdAt, older than the answer's Date
+    # (both the server's clock), shows the "new" source is the old one.
+    provider = provider_for(emulator)
+    first = provider.create(keyed())
+    time.sleep(REPLAY_AGE_SECONDS + 1.5)  # the old source was made in an earlier `up`
+    emulator.set_faults({"rules": [{"method": "POST", "fault": "noReplayHeader"}]})
+    replacement = provider.create(keyed())
+    assert replacement.id == first.id
+    emulator.clear_requests()
+    provider.delete(first.id, keyed())
+    assert emulator.requests() == []
+    assert f"kept log source {first.id}" in capsys.readouterr().err
+    assert [r.id for r in provider_client_sources()] == [first.id]
+
+
+def test_a_dropped_answer_is_retried_under_the_same_key(emulator: EmulatorProcess) -> None:
+    emulator.set_faults({"rules": [{"method": "POST", "sequence": ["drop", "drop"]}]})
+    created = provider_for(emulator).create(keyed())
+    # (the emulator's log marks a dropped answer as not replayed, even when it was a replay)
+    assert [(r["status"], r["fault"]) for r in posts(emulator)] == [
+        (201, "drop"),
+        (201, "drop"),
+        (201, None),
+    ]
+    assert posts(emulator)[-1]["replayed"] is True
+    emulator.clear_faults()
+    assert [r.id for r in provider_client_sources()] == [created.id]
 
 
 def test_one_404_from_the_existence_check_does_not_make_a_second_source(

@@ -211,13 +211,53 @@ def test_update_sends_nothing_when_only_verify_is_turned_off(
     assert emulator.requests() == []
 
 
-def test_turning_verify_on_tests_without_a_put(
+def test_turning_verify_on_sends_the_programs_credentials_then_tests_them(
     plugin: ProviderPlugin, emulator: EmulatorProcess
 ) -> None:
+    # Credentials are write-only: only sending them makes the tested ones the program's.
     id_, outputs = create(plugin, "check", inputs("elastic"))
     emulator.clear_requests()
     plugin.update(id_, urn("check"), outputs, inputs("elastic", verify=True))
-    assert calls(emulator) == [f"POST /v1/config/log-sources/{id_}/test"]
+    assert calls(emulator) == [
+        f"PUT /v1/config/log-sources/{id_}",
+        f"POST /v1/config/log-sources/{id_}/test",
+    ]
+
+
+def test_a_failed_verification_after_an_update_puts_the_old_values_back(
+    plugin: ProviderPlugin, emulator: EmulatorProcess, sigsentry: SigSentryClient
+) -> None:
+    id_, outputs = create(plugin, "undo", inputs("loki"))
+    news = inputs("loki", name="renamed", credentials={"host": "https://logs.invalid"}, verify=True)
+    emulator.clear_requests()
+    with pytest.raises(ProviderCallError) as caught:
+        plugin.update(id_, urn("undo"), outputs, news)
+    assert "Its previous name, credentials were put back, as the stack records them" in (
+        caught.value.message
+    )
+    path = f"/v1/config/log-sources/{id_}"
+    assert calls(emulator) == [f"PUT {path}", f"POST {path}/test", f"PUT {path}"]
+    live = sigsentry.find_log_source(id_)
+    assert live is not None and live.name == outputs["name"]
+    assert sigsentry.test_log_source(id_).ok  # the old credentials again
+    assert_no_secret_in(caught.value.message, emulator)
+
+
+def test_a_failed_restore_names_the_source_and_what_sigsentry_holds(
+    start_plugin: PluginFactory, emulator: EmulatorProcess, sigsentry: SigSentryClient
+) -> None:
+    plugin = start_plugin(emulator_config(emulator, **{"sigsentry:maxRetries": "0"}))
+    id_, outputs = create(plugin, "stuck", inputs("loki"))
+    emulator.set_faults({"rules": [{"method": "PUT", "sequence": ["ok", "500"]}]})
+    news = inputs("loki", credentials={"host": "https://logs.invalid"}, verify=True)
+    with pytest.raises(ProviderCallError) as caught:
+        plugin.update(id_, urn("stuck"), outputs, news)
+    message = caught.value.message
+    assert f"could not verify log source {id_} after updating it" in message
+    assert "SigSentry holds the new, unverified values" in message
+    assert "run `pulumi up` with verify=True" in message
+    assert not sigsentry.test_log_source(id_).ok
+    assert_no_secret_in(message, emulator)
 
 
 def test_pausing_sends_only_is_active(plugin: ProviderPlugin, emulator: EmulatorProcess) -> None:
