@@ -45,13 +45,7 @@ from tools.fault_plans import (  # noqa: E402
     many_sources_program,
     orphans,
 )
-from tools.pulumi_cli import (  # noqa: E402
-    PulumiEnvironment,
-    config_values,
-    find_cli,
-    kill_plugins,
-    plugin_pids,
-)
+from tools.pulumi_cli import PulumiEnvironment, config_values, find_cli  # noqa: E402
 
 PROJECT = "sigsentry-faults"
 LOG_SOURCES = "/v1/config/log-sources"

@@ -224,35 +224,3 @@ class PulumiEnvironment:
             check=check,
             timeout=timeout,
         )
-
-
-def plugin_pids(env: PulumiEnvironment) -> list[int]:
-    """The `python -m pulumi.dynamic` processes started for `env`'s CLI. The engine starts each
-    plugin in a process group of its own, so killing the CLI's group leaves them running."""
-    pids = []
-    marker = f"PULUMI_HOME={env.home}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if b"pulumi.dynamic" in cmdline and marker in environ.split(b"\0"):
-            pids.append(int(entry.name))
-    return pids
-
-
-def kill_plugins(env: PulumiEnvironment) -> int:
-    """SIGKILL every plugin of `env` by its pid and wait (up to 30 s) until they are gone;
-    returns how many were killed."""
-    killed = 0
-    for pid in plugin_pids(env):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-    deadline = time.monotonic() + 30
-    while plugin_pids(env) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return killed

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.pulumi_cli import PulumiEnvironment, kill_plugins
+from tools.pulumi_cli import PulumiEnvironment
 
 TESTS = Path(__file__).resolve().parents[2]
 ROOT = TESTS.parent
@@ -121,7 +121,7 @@ def _kill(child: subprocess.Popen[str], env: PulumiEnvironment) -> None:
         os.killpg(child.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=30)
-    kill_plugins(env)
+    env.kill_plugins()
 
 
 def _result(output: str) -> dict[str, Any]:
