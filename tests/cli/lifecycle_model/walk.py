@@ -49,10 +49,6 @@ STACK = "walk"
 KNOWN_DEFECTS: dict[str, str] = {
     # Step kinds left out of generation while a product defect they hit is being fixed. Remove
     # an entry once its fix is on main: the walks then cover that path again.
-    "replace": "`up --replace` of an unchanged source deletes it: the replacement's create "
-    "replays the old source under the same Idempotency-Key, and the engine deletes that id",
-    "verify-update-fails": "a verify=True update whose credential test fails after its PUT "
-    "leaves SigSentry holding the new credentials and the state the old ones",
     # Found by these walks: `resourceIdentity` is an Output.concat over the parent's URN, so a
     # LogSource depends on its parent; the SDK expands a dependency on a local component into
     # the component's children, the LogSource itself included, and fails the program with
@@ -247,6 +243,9 @@ class Walk:
             self._full_up(Command("up"), "recovery: unprotect")
             if self._command(Command("destroy"), "recovery: destroy again") is None:
                 return
+        self._destroyed()
+
+    def _destroyed(self) -> None:
         for key in self.applied:
             self.applied[key] = None
         self.fully_applied = not self.model.declared
@@ -411,11 +410,18 @@ class Walk:
         self.figures.recoveries += 1
         if outcome.killed:
             self._must(Command("cancel"), "recovery: the killed CLI may have left a lock", True)
+        if failed.op == "destroy" and self.rng.random() < 0.5:
+            self._must(Command("destroy"), "recovery: finish the destroy")
+            return self._destroyed()
         if failed.op == "destroy":
-            self._must(Command("refresh"), "recovery: see what the destroy left")
+            self._must(Command("refresh"), "recovery: keep the sources, see what is left")
         self._forget_destroyed_adoptions()
         self._must(Command("up"), "recovery")
         self._must(Command("refresh", clear_pending_creates=True), "recovery")
+        if failed.replace:
+            # A crash between a forced replacement's create and its delete: that `up` deleted
+            # the source the stack holds twice, the refresh dropped it, this `up` makes it again.
+            self._must(Command("up"), "recovery of a forced replacement")
         self._apply_all()
         self._check_converged()
 
