@@ -81,7 +81,7 @@ def test_a_random_walk_keeps_every_invariant_after_every_step(
 
 def test_every_left_out_kind_is_one_the_walks_would_draw() -> None:
     """An entry of KNOWN_DEFECTS that names no step kind would leave nothing out, and stay."""
-    kinds = {*COMMAND_WEIGHTS, *EDIT_WEIGHTS, *OPTIONS, *FAULTS, "parent"}
+    kinds = {*COMMAND_WEIGHTS, *EDIT_WEIGHTS, *OPTIONS, *FAULTS, "parent", "replace-adopted"}
     assert set(KNOWN_DEFECTS) <= kinds
 
 
