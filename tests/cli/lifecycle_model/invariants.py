@@ -113,16 +113,15 @@ def converged(
 
 
 def weak(observed: Observed) -> list[str]:
-    """What must hold even right after a failed or killed command."""
+    """What must hold even right after a failed or killed command. A replacement that did not
+    finish leaves the old resource in the state beside the new one, marked `delete: true` (the
+    next `up` deletes it), so only the resources not so marked are counted."""
     problems = []
-    ids = collections.Counter(str(r.get("id")) for r in observed.resources if r.get("id"))
+    current = [r for r in observed.resources if not r.get("delete")]
+    ids = collections.Counter(str(r.get("id")) for r in current if r.get("id"))
     problems += [f"the state holds {i} {n} times" for i, n in ids.items() if n > 1]
-    names = observed.by_name()
-    problems += [
-        f"{name}: {len(held)} resources in the state"
-        for name, held in names.items()
-        if len(held) > 1
-    ]
+    names = collections.Counter(r["urn"].rsplit("::", 1)[-1] for r in current)
+    problems += [f"{name}: {n} resources in the state" for name, n in names.items() if n > 1]
     return problems
 
 

@@ -303,7 +303,8 @@ class Walk:
         if source is None:
             return None
         source.verify = True
-        self.before_breaking[source.key] = self.credentials[source.key]
+        if self.credentials[source.key] != INVALID_CREDENTIAL:  # broken twice: keep the first
+            self.before_breaking[source.key] = self.credentials[source.key]
         self.credentials[source.key] = INVALID_CREDENTIAL
         return f"{source.key}: verify=True with credentials the test refuses"
 
