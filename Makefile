@@ -12,7 +12,7 @@ SIGSENTRY_PULUMI_CLI ?= $(shell tools/pulumi/find-cli)
 export SIGSENTRY_PULUMI_CLI
 BUILT_PULUMI := $(CURDIR)/.tools/bin/pulumi
 
-.PHONY: test lint format demo emulator bench clean cli
+.PHONY: test lint format demo emulator bench clean cli soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ cli: $(SIGSENTRY_PULUMI_CLI)
 # The lint first, failing fast, then the tests.
 test: lint cli
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# Many lifecycle walks (docs/lifecycle-checker.md): `make soak WALKS=200 STEPS=8`; SEED is the
+# first walk's seed (default: the clock, so each soak walks new ground). Every walk's figures go
+# to .soak/figures.jsonl and a summary is printed at the end.
+WALKS ?= 50
+STEPS ?= 8
+SEED ?= $(shell date +%s)
+soak: $(STAMP) cli
+	mkdir -p .soak && rm -f .soak/figures.jsonl
+	$(BIN)/python -m pytest tests/cli/test_lifecycle_walks_cli.py -n auto -q \
+		--lifecycle-walks $(WALKS) --lifecycle-steps $(STEPS) --lifecycle-first-seed $(SEED) \
+		--lifecycle-figures .soak/figures.jsonl; \
+	status=$$?; $(BIN)/python tests/cli/lifecycle_model/figures.py .soak/figures.jsonl; exit $$status
 
 # ruff over the whole checkout; mypy (strict, pyproject's [tool.mypy]) over every Python folder:
 # the packages, tools, scripts, the policy pack and tests in one run, then in runs of their own

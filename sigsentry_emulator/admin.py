@@ -1,4 +1,5 @@
-"""Admin endpoints for tests (`/_admin/...`): reset, request log, faults, keys, settings.
+"""Admin endpoints for tests (`/_admin/...`): reset, request log, faults, keys, settings, and a
+comparison of a source's stored credentials with expected ones.
 
 Registered only when the emulator has an admin token; every call needs it in `X-Admin-Token`.
 They are not part of the SigSentry API and stay out of `/openapi.json`.
@@ -42,6 +43,12 @@ class _RateLimitSetting(BaseModel):
 
     rate: float = Field(ge=0)
     burst: float | None = Field(default=None, ge=1)
+
+
+class _CredentialsComparison(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credentials: dict[str, str]
 
 
 class _Settings(BaseModel):
@@ -139,6 +146,17 @@ def add_admin_routes(app: FastAPI, state: EmulatorState) -> None:
         spec: _ProjectRequest = await admin_body(request, _ProjectRequest)
         project = await run_in_threadpool(backend.create_project, spec.tenantId)
         return success({"projectId": project, "tenantId": spec.tenantId}, status=201)
+
+    @app.post("/_admin/log-sources/{source_id}/credentials/compare", include_in_schema=False)
+    async def compare_credentials(request: Request, source_id: str) -> JSONResponse:
+        # Lets a test check what SigSentry stores without any route returning a credential:
+        # the caller sends the values it expects and learns only which keys differ.
+        guard(request)
+        spec: _CredentialsComparison = await admin_body(request, _CredentialsComparison)
+        differing = await run_in_threadpool(
+            backend.credential_differences, source_id, spec.credentials
+        )
+        return success({"id": source_id, "matches": not differing, "differingKeys": differing})
 
     @app.get("/_admin/settings", include_in_schema=False)
     async def get_settings(request: Request) -> JSONResponse:

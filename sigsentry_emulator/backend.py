@@ -20,7 +20,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -415,6 +415,22 @@ class Backend:
         with self.store.transaction() as tx:
             tx.delete_all_sources_and_idempotency()
         self.rate_limiter.reset()
+
+    def credential_differences(self, source_id: str, expected: Mapping[str, str]) -> list[str]:
+        """The credential keys of source `source_id` (any tenant) whose stored value is not the
+        expected one, a key missing on either side included; names only, never a value."""
+        with self.store.transaction() as tx:
+            row = next((r for r in tx.all_sources() if r.id == source_id), None)
+        if row is None:
+            raise NotFound(f"no log source {source_id}")
+        stored = self.cipher.decrypt(row.credentials)
+
+        def differs(key: str) -> bool:
+            if key not in stored or key not in expected:
+                return True
+            return not hmac.compare_digest(stored[key].encode(), expected[key].encode())
+
+        return sorted(key for key in stored.keys() | expected.keys() if differs(key))
 
     def stored_credentials(self) -> dict[str, dict[str, str]]:
         """Every source's decrypted credentials by id (tests of encryption at rest)."""

@@ -261,6 +261,18 @@ class EmulatorProcess:
             permissions=tuple(data["permissions"]),
         )
 
+    def credential_differences(self, source_id: str, credentials: Mapping[str, str]) -> list[str]:
+        """The credential keys whose value SigSentry stores for `source_id` is not the one given
+        (a key missing on either side counts); empty when they all match. Values never leave
+        the emulator: it compares them itself."""
+        data = self._admin(
+            "POST",
+            f"/_admin/log-sources/{source_id}/credentials/compare",
+            {"credentials": dict(credentials)},
+        )
+        differing: list[str] = data["differingKeys"]
+        return differing
+
     def create_project(self, tenant_id: str | None = None) -> str:
         """A new project in `tenant_id` (default: the seeded tenant); returns its id."""
         data = self._admin("POST", "/_admin/projects", {"tenantId": tenant_id or self.tenant_id})

@@ -43,6 +43,41 @@ def _reset_process_state() -> None:
     _accounts.reset()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Read by tests/cli/test_lifecycle_walks_cli.py; declared here, in the root conftest, so the
+    # options exist whichever test paths a run names (docs/lifecycle-checker.md).
+    group = parser.getgroup("lifecycle", "lifecycle walks (tests/cli/test_lifecycle_walks_cli.py)")
+    group.addoption(
+        "--lifecycle-seed", type=int, default=None, help="run only the walk with this seed"
+    )
+    group.addoption(
+        "--lifecycle-walks", type=int, default=None, help="how many walks to run (default 3)"
+    )
+    group.addoption("--lifecycle-steps", type=int, default=None, help="steps per walk (default 6)")
+    group.addoption(
+        "--lifecycle-first-seed",
+        type=int,
+        default=None,
+        help="the first walk's seed; the others follow it (default 1)",
+    )
+    group.addoption(
+        "--lifecycle-include",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="walk a step kind the known-defect list leaves out (to check a fix); repeatable",
+    )
+    group.addoption(
+        "--lifecycle-figures",
+        default=None,
+        help="append each walk's figures (steps, commands, faults) to this JSON-lines file",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): run in one xdist worker with its group")
+
+
 @pytest.fixture(autouse=True)
 def clean_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in _SIGSENTRY_ENVIRONMENT:
