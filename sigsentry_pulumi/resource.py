@@ -399,4 +399,14 @@ def _identity(resource_name: str, opts: ResourceOptions | None) -> Input[str]:
     parent = opts.parent if opts is not None else None
     if parent is None:
         return f"{own}/{resource_name}"
-    return Output.concat(own, "/", parent.urn, "/", resource_name)
+    # The parent's URN as a value only, carrying no dependency on the parent: the SDK turns a
+    # dependency on a component into one on each of its children, this resource included,
+    # and would fail the program with "circular dependency".
+    urn = parent.urn
+    parent_urn: Output[str] = Output(set(), _value_of(urn), urn.is_known(), urn.is_secret())
+    return Output.concat(own, "/", parent_urn, "/", resource_name)
+
+
+async def _value_of(output: Output[str]) -> str:
+    """The output's value; empty while it is not known (a preview), when it is marked so."""
+    return await output.future() or ""

@@ -48,18 +48,8 @@ STACK = "walk"
 
 KNOWN_DEFECTS: dict[str, str] = {
     # Step kinds left out of generation while a product defect they hit is being fixed. Remove
-    # an entry once its fix is on main: the walks then cover that path again.
-    # Found by these walks: `resourceIdentity` is an Output.concat over the parent's URN, so a
-    # LogSource depends on its parent; the SDK expands a dependency on a local component into
-    # the component's children, the LogSource itself included, and fails the program with
-    # "circular dependency". No LogSource can have a component parent.
-    "parent": "a LogSource under a component parent fails the program (circular dependency)",
-    # Found by these walks: a forced replacement of a source that keeps `adopt_id` adopts the
-    # same id again (one PUT) and the engine then deletes it; with delete_before_replace the
-    # source is deleted first and the create cannot adopt it. The replacement-delete guard
-    # remembers only ids a create got back as a replay, not adopted ones.
-    "replace-adopted": "`up --replace` of a source that keeps adopt_id deletes the source",
-    "move": "moving a source under a component parent: see `parent`",
+    # an entry once its fix is on main: the walks then cover that path again. Empty: every
+    # defect these walks found is fixed (docs/lifecycle-checker.md lists them).
 }
 
 COMMAND_WEIGHTS = {"up": 10, "target": 2, "replace": 2, "refresh": 2, "destroy": 1}
@@ -231,7 +221,9 @@ class Walk:
             for d in self.model.declared
             if self._in_state(d)
             and not d.protect
-            and not (d.adopt_id and self.excluded("replace-adopted"))
+            # Deleting first, then adopting the id just deleted, fails by design: the docs
+            # (docs/provider.md, forced replacements) tell the user to remove adopt_id.
+            and not (d.adopt_id and d.delete_before_replace)
         ]
         if not in_state:
             return self._up_step()
