@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lifecycle-seed", type=int, default=None, help="run only the walk with this seed"
     )
     group.addoption(
-        "--lifecycle-walks", type=int, default=None, help="how many walks to run (default 3)"
+        "--lifecycle-walks", type=int, default=None, help="how many walks to run (default 2)"
     )
     group.addoption("--lifecycle-steps", type=int, default=None, help="steps per walk (default 6)")
     group.addoption(

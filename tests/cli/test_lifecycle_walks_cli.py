@@ -24,7 +24,7 @@ from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
 
-DEFAULT_WALKS = 3
+DEFAULT_WALKS = 2
 DEFAULT_STEPS = 6
 SECONDS_PER_STEP = 90
 """A step's time limit: a command, its preview, and a recovery of up to four commands."""
