@@ -91,6 +91,17 @@ def the_urn(pulumi_env: PulumiEnvironment, stack: Any) -> str:
     return urn
 
 
+def force_replacement(stack: Any, pulumi_env: PulumiEnvironment) -> list[str]:
+    """`pulumi up --replace` of the one source, which the engine reports as replaced; the
+    CLI's output lines."""
+    seen: list[str] = []
+    result = stack.up(
+        replace=[the_urn(pulumi_env, stack)], show_secrets=False, on_output=seen.append
+    )
+    assert changes(result) == {"replace": 1, "same": 1}
+    return seen
+
+
 def test_up_replace_keeps_the_source_and_says_why(
     make_stack: StackFactory, emulator: Any, api: httpx.Client, pulumi_env: PulumiEnvironment
 ) -> None:
@@ -98,11 +109,7 @@ def test_up_replace_keeps_the_source_and_says_why(
     stack.up(show_secrets=False)
     before = the_source(api)
     mark = len(emulator.requests())
-    seen: list[str] = []
-    result = stack.up(
-        replace=[the_urn(pulumi_env, stack)], show_secrets=False, on_output=seen.append
-    )
-    assert changes(result) == {"replace": 1, "same": 1}
+    seen = force_replacement(stack, pulumi_env)
     # the replayed POST and the empty PUT confirming its id, and no DELETE of that source
     assert writes(emulator, mark) == [
         ("POST", LOG_SOURCES),
@@ -208,11 +215,7 @@ def test_up_replace_of_an_adopting_source_keeps_the_source(
     set_config(stack, "adoptId", adopted)
     stack.up(show_secrets=False)
     mark = len(emulator.requests())
-    seen: list[str] = []
-    result = stack.up(
-        replace=[the_urn(pulumi_env, stack)], show_secrets=False, on_output=seen.append
-    )
-    assert changes(result) == {"replace": 1, "same": 1}
+    seen = force_replacement(stack, pulumi_env)
     assert "DELETE" not in [method for method, _ in writes(emulator, mark)]
     assert f"kept log source {adopted} (name 'forced')" in "\n".join(seen)
     assert "adopted it again" in "\n".join(seen)
@@ -226,11 +229,7 @@ def test_delete_before_replace_gets_a_new_source(
     stack.up(show_secrets=False)
     before = the_source(api)
     mark = len(emulator.requests())
-    seen: list[str] = []
-    result = stack.up(
-        replace=[the_urn(pulumi_env, stack)], show_secrets=False, on_output=seen.append
-    )
-    assert changes(result) == {"replace": 1, "same": 1}
+    seen = force_replacement(stack, pulumi_env)
     # deleted first, so the create's replay finds it gone and makes a new one
     after = the_source(api)
     gone, made = f"{LOG_SOURCES}/{before['id']}", f"{LOG_SOURCES}/{after['id']}"
