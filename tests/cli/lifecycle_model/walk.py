@@ -241,6 +241,12 @@ class Walk:
         if outcome is None:
             return
         if not outcome.ok:  # refused for the protected sources: lift it, converge, destroy
+            kept = {r["urn"].rsplit("::", 1)[-1] for r in self._observe().resources}
+            for declared in self.model.declared:
+                if declared.resource_name not in kept:
+                    # deleted before the refusal: the next up creates it with the program's
+                    # values, whatever ignore_changes names
+                    self.applied[declared.key] = None
             self._note(self.edits.unprotect_all(self.model) or "")
             self._forget_destroyed_adoptions()  # the others may be deleted already
             self._full_up(Command("up"), "recovery: unprotect")
