@@ -426,13 +426,15 @@ class Walk:
         if failed.op == "destroy":
             self._must(Command("refresh"), "recovery: keep the sources, see what is left")
         self._forget_destroyed_adoptions()
-        self._must(Command("up"), "recovery")
+        # A forced replacement is not in the program, so a plain `up` would not repeat it:
+        # the same `up --replace` comes first (docs/provider.md), replaying a lost create.
+        self._must(Command("up", replace=failed.replace), "recovery")
         self._must(Command("refresh", clear_pending_creates=True), "recovery")
         if failed.replace:
             # A crash between a forced replacement's create and its delete: that `up` deleted
             # the source the stack holds twice, the refresh dropped it, this `up` makes it again.
             self._must(Command("up"), "recovery of a forced replacement")
-        self._apply_all()
+        self._apply_all(forced=failed if failed.replace else None)
         self._check_converged()
 
     def _must(self, command: Command, what: str, may_fail: bool = False) -> Outcome:
