@@ -358,7 +358,7 @@ class SigSentryClient:
         or records it. A 404 for a path that is not an API route (a wrong URL) is raised.
         """
         try:
-            self._send("PUT", f"{LOG_SOURCES_PATH}/{log_source_id}", json={}, project_id=project_id)
+            self.update_log_source(log_source_id, project_id=project_id)  # no field: `{}`
         except NotFoundError:
             return False
         return True

@@ -29,26 +29,7 @@ def test_refreshing_300_sources_costs_one_list_walk(
 ) -> None:
     emulator.set_quota(COUNT + 10)
     emulator.set_rate_limit(0)
-    states = {}
-    for index in range(COUNT):
-        record = sigsentry.create_log_source(
-            type="cloudwatch",
-            name=f"bulk-{index}",
-            credentials=CREDENTIALS["cloudwatch"],
-            sources=[f"/aws/lambda/fn-{index}"],
-        )
-        states[record.id] = {
-            "__provider": PROVIDER,
-            "type": "cloudwatch",
-            "name": f"bulk-{index}",
-            "credentials": CREDENTIALS["cloudwatch"],
-            "sources": [f"/aws/lambda/fn-{index}"],
-            "isActive": True,
-            "verify": False,
-            "projectId": record.project_id,
-            "tenantId": record.tenant_id,
-            "createdAt": record.created_at,
-        }
+    states = bulk_states(sigsentry, COUNT, "cloudwatch")
     emulator.clear_requests()
 
     def refresh(id_: str) -> str:
@@ -75,21 +56,27 @@ def test_refreshing_300_sources_costs_one_list_walk(
     assert len(list_requests(emulator)) == 2
 
 
-def bulk_states(sigsentry: SigSentryClient, count: int) -> dict[str, dict[str, object]]:
+def bulk_states(
+    sigsentry: SigSentryClient, count: int, kind: str = "datadog"
+) -> dict[str, dict[str, object]]:
+    """`count` sources made through the API, by id, each with the state a stack records."""
     states: dict[str, dict[str, object]] = {}
     for index in range(count):
+        sources = [f"/aws/lambda/fn-{index}" if kind == "cloudwatch" else f"service:{index}"]
         record = sigsentry.create_log_source(
-            type="datadog",
-            name=f"bulk-{index}",
-            credentials=CREDENTIALS["datadog"],
-            sources=[f"service:{index}"],
+            type=kind, name=f"bulk-{index}", credentials=CREDENTIALS[kind], sources=sources
         )
         states[record.id] = {
             "__provider": PROVIDER,
-            "type": "datadog",
+            "type": kind,
             "name": f"bulk-{index}",
-            "credentials": CREDENTIALS["datadog"],
-            "sources": [f"service:{index}"],
+            "credentials": CREDENTIALS[kind],
+            "sources": sources,
+            "isActive": True,
+            "verify": False,
+            "projectId": record.project_id,
+            "tenantId": record.tenant_id,
+            "createdAt": record.created_at,
         }
     return states
 
