@@ -205,15 +205,7 @@ class Walk:
         urn = self._urn(source)
         expect = VERIFY_FAILED if self._broken() else None
         command = Command("up", target=[urn])
-        outcome = self._command(command, description or "no edit", expect_failure=expect)
-        if outcome is None:
-            return
-        if not outcome.ok:  # the expected failure: fix the program, then it must converge
-            self._note(self._fix_credentials())
-            self._full_up(Command("up"), "fixed program")
-            return
-        self._apply(source)
-        self._check_converged()
+        self._converge(command, description or "no edit", expect, lambda: self._apply(source))
 
     def _replace_step(self) -> None:
         in_state = [
@@ -353,6 +345,16 @@ class Walk:
     # --- commands ------------------------------------------------------------------------------
 
     def _full_up(self, command: Command, what: str, expect_failure: str | None = None) -> None:
+        self._converge(command, what, expect_failure, lambda: self._apply_all(forced=command))
+
+    def _converge(
+        self,
+        command: Command,
+        what: str,
+        expect_failure: str | None,
+        record_applied: Callable[[], None],
+    ) -> None:
+        """Run `command`; once it succeeds, record what it applied and check the invariants."""
         outcome = self._command(command, what, expect_failure=expect_failure)
         if outcome is None:
             return
@@ -360,7 +362,7 @@ class Walk:
             self._note(self._fix_credentials())
             self._full_up(Command("up"), "fixed program")
             return
-        self._apply_all(forced=command)
+        record_applied()
         self._check_converged()
 
     def _command(
