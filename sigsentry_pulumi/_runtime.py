@@ -37,13 +37,13 @@ __all__ = [
     "USER_AGENT",
     "client_for",
     "configure_provider",
+    "existed_before",
     "forget_existing",
     "listing",
     "provider_client",
     "provider_project_id",
     "provider_settings",
     "remember_existing",
-    "replayed",
     "reset",
     "shared_http_client",
 ]
@@ -134,7 +134,7 @@ def remember_existing(log_source_id: str, how: str) -> None:
         _existing[log_source_id] = how
 
 
-def replayed(log_source_id: str) -> bool:
+def existed_before(log_source_id: str) -> bool:
     """Whether a create of this process got `log_source_id`, an existing source, back."""
     with _lock:
         return log_source_id in _existing

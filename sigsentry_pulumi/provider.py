@@ -452,7 +452,7 @@ def _roll_back(
     in a forced replacement it is the very source being replaced, which the engine keeps in
     the stack when the create fails. It is left alone, and the user told so.
     """
-    if _runtime.replayed(log_source_id):
+    if _runtime.existed_before(log_source_id):
         _tell(
             f"SigSentry: kept log source {log_source_id} after the failed create: it existed "
             "before this create (SigSentry returned it for the same inputs), so it is not "
