@@ -12,7 +12,7 @@ SIGSENTRY_PULUMI_CLI ?= $(shell tools/pulumi/find-cli)
 export SIGSENTRY_PULUMI_CLI
 BUILT_PULUMI := $(CURDIR)/.tools/bin/pulumi
 
-.PHONY: test lint format demo emulator bench clean cli soak
+.PHONY: test lint format demo emulator bench clean cli soak golden
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ soak: $(STAMP) cli
 		--lifecycle-walks $(WALKS) --lifecycle-steps $(STEPS) --lifecycle-first-seed $(SEED) \
 		--lifecycle-figures .soak/figures.jsonl; \
 	status=$$?; $(BIN)/python tests/cli/lifecycle_model/figures.py .soak/figures.jsonl; exit $$status
+
+# The stack this release's `pulumi up` writes, kept for the upgrade test (docs/upgrading.md): run
+# once when a release is cut; a folder that exists is kept unless FORCE=1.
+golden: $(STAMP) cli
+	PYTHONPATH=.:tests $(BIN)/python -m cli.upgrade_support $(if $(FORCE),--force)
 
 # ruff over the whole checkout; mypy (strict, pyproject's [tool.mypy]) over every Python folder:
 # the packages, tools, scripts, the policy pack and tests in one run, then in runs of their own

@@ -85,6 +85,9 @@ class EmulatorProcess:
         quota: int = DEFAULT_QUOTA,
         rate_limit: float | None = None,
         extra_args: Sequence[str] = (),
+        tenant_id: str | None = None,
+        project_id: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix="sigsentry-emulator-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
@@ -96,9 +99,11 @@ class EmulatorProcess:
             None if rate_limit is None else (rate_limit, None)
         )
         self._extra_args = tuple(extra_args)
-        self.tenant_id = f"tnt_{secrets.token_hex(6)}"
-        self.project_id = f"prj_{secrets.token_hex(6)}"
-        self.api_key = f"ss_secret_{secrets.token_urlsafe(24)}"
+        # Random unless given: a test that brings its own database (a saved one) names the
+        # tenant, project and key that database already holds.
+        self.tenant_id = tenant_id or f"tnt_{secrets.token_hex(6)}"
+        self.project_id = project_id or f"prj_{secrets.token_hex(6)}"
+        self.api_key = api_key or f"ss_secret_{secrets.token_urlsafe(24)}"
         self.admin_token = secrets.token_urlsafe(24)
         self._seed_file = self._write_seed_file()
         self._process: subprocess.Popen[str] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,35 @@ def test_configure_sees_the_whole_stack_config_with_secrets_in_plaintext(bench: 
     assert configure["unqualified_secret_a"] == FAKE_CREDENTIAL
     assert configure["get_stack"] == {"value": "stack"}
     assert configure["pulumi_config"] == {"value": None}
+
+
+def test_refresh_and_destroy_configure_the_provider_with_the_settings_of_the_last_up(
+    bench: Bench,
+) -> None:
+    from pulumi import automation as auto
+
+    stack = bench.stack(two_resources)
+    stack.up()
+
+    def configured_key(operation: Callable[[], object]) -> str:
+        bench.clear()
+        operation()
+        keys: set[str] = {c["config"]["sigsentry:apiKey"] for c in bench.calls("configure")}
+        (key,) = keys  # every process of the operation was configured alike
+        return key
+
+    def rotate(key: str) -> None:
+        stack.set_config("sigsentry:apiKey", auto.ConfigValue(key, secret=True))
+
+    # The default provider's entry in the state records the config of the last up (or of a
+    # refresh that ran the program); a refresh or destroy that does not run the program
+    # configures the provider from that entry, not from the stack's config of today.
+    rotate("rotated-once")
+    assert configured_key(stack.refresh) == FAKE_API_KEY
+    assert configured_key(stack.preview) == "rotated-once"
+    assert configured_key(lambda: stack.refresh(run_program=True)) == "rotated-once"
+    rotate("rotated-twice")
+    assert configured_key(stack.destroy) == "rotated-once"
 
 
 def test_at_most_four_calls_run_at_once(bench: Bench) -> None:
