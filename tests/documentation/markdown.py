@@ -77,3 +77,31 @@ def resolve(document: Path, name: str, *, also: tuple[Path, ...] = ()) -> Path |
         if candidate.exists():
             return candidate
     return None
+
+
+def section(text: str, heading: str) -> str:
+    """The text under `heading` (a whole heading line) up to the next heading of its level or
+    above."""
+    start = text.index(heading + "\n")
+    level = len(heading) - len(heading.lstrip("#"))
+    rest = text[start + len(heading) + 1 :]
+    end = re.search(rf"^#{{1,{level}}}\s", rest, flags=re.MULTILINE)
+    return rest[: end.start()] if end else rest
+
+
+def table(text: str) -> list[list[str]]:
+    """The first Markdown table in `text`: its body rows, each a list of cells (the header and
+    the rule left out). A `|` inside a code span does not split a cell."""
+    rows: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        cells = re.findall(r"((?:`[^`]*`|[^|`])*)\|", line[1:])
+        rows.append([cell.strip() for cell in cells])
+    return rows[2:]
+
+
+def code_spans(cell: str) -> list[str]:
+    return re.findall(r"`([^`]*)`", cell)
