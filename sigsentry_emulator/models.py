@@ -9,7 +9,7 @@ by `check_credentials`, because a PUT validates them against the stored source's
 A deliberate twin: `sigsentry_pulumi/_validation.py` implements the same API rules again for the
 provider's offline `check`. Neither imports the other, so the provider's tests, which run against
 this emulator, catch a mistake in either; change a rule in both, from the contract
-(docs: sigsentry-api.md's validation table).
+(docs/api-contract.md, rendered from these models' OpenAPI schemas).
 """
 
 from __future__ import annotations
