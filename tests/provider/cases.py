@@ -10,10 +10,10 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
-from provider_plugin import ProviderPlugin
 from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider
+from tools.plugin_driver import ProviderPlugin
 
 __all__ = [
     "CREDENTIALS",
