@@ -28,7 +28,7 @@ def wait_for(
     while not condition():
         if time.monotonic() > deadline or (driver is not None and driver.poll() is not None):
             raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
+        time.sleep(0.1)  # polling real processes (the CLI, its plugin): no hook reports them
 
 
 def alive(pid: int) -> bool:
