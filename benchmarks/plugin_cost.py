@@ -7,7 +7,8 @@ even a preview that only runs `check` and `diff`, which need no network.
 
 For each provider, each repetition starts a fresh plugin exactly as the engine does (the CLI's
 `pulumi-resource-pulumi-python` launcher, port read from stdout, `GetPluginInfo`, `Configure`
-with the stack config; benchmarks/_plugin.py), then times:
+with the stack config; tools/plugin_driver.py, the driver the provider tests use), then times
+the gRPC calls alone:
 
 * `check 1`: the first `Check` (unpickling, importing, configuring, then `check` itself);
 * `diff 1`: the first `Diff` after it (the provider already loaded);
@@ -45,9 +46,9 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from _cli import Bench, timed  # noqa: E402
 from _noop_provider import NoopProvider  # noqa: E402
-from _plugin import EnginePlugin  # noqa: E402
 from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
 
+from tools.plugin_driver import ProviderPlugin  # noqa: E402
 from tools.pulumi_cli import PulumiEnvironment, find_cli  # noqa: E402
 
 TYPE = "pulumi-python:dynamic/sigsentry:LogSource"
@@ -82,11 +83,31 @@ def one_run(launcher: Path, env: dict[str, str], provider: str, into: Samples) -
     urn = f"urn:pulumi:dev::bench::{TYPE}::bench-000"
     news = inputs(provider)
     olds = {**news, "isActive": True, "verify": False, "id": "ls_bench", "tenantId": "ten_x"}
-    with EnginePlugin(launcher, cwd=BENCHMARKS, env=env) as plugin:
-        plugin.handshake(CONFIG)
-        into.check.append(plugin.check(urn, news))
-        into.diff.append(plugin.diff(urn, olds, news))
-        into.peak_kib.append(plugin.peak_rss_kib())
+    with ProviderPlugin(cwd=BENCHMARKS, env=env, launcher=launcher) as plugin:
+        # `GetPluginInfo` then `Configure` with the stack config, as the engine begins
+        plugin.plugin_info()
+        plugin.configure(CONFIG)
+        checked = plugin.check(urn, {}, news)
+        if checked.failures:
+            raise RuntimeError(f"Check failed: {checked.failures}")
+        into.check.append(call_seconds(plugin))
+        plugin.diff("ls_bench", urn, olds, news, old_inputs=news)
+        into.diff.append(call_seconds(plugin))
+        assert plugin.pid is not None
+        into.peak_kib.append(peak_rss_kib(plugin.pid))
+
+
+def call_seconds(plugin: ProviderPlugin) -> float:
+    assert plugin.last_call_seconds is not None
+    return plugin.last_call_seconds
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The process's resident-set high-water mark so far (VmHWM), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc: Linux only")
 
 
 def previews(repeat: int, count: int) -> dict[str, Samples]:

@@ -12,6 +12,7 @@ Python loads a package, not a dependency one module chose.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,118 @@ def test_the_check_finds_a_circle_hidden_in_a_function_or_type_checking(tmp_path
     assert find_cycle(graph) == ["pkg.a", "pkg.b", "pkg.c", "pkg.a"]
     (package / "c.py").write_text("C = 1\n")
     assert find_cycle(import_graph(modules)) is None
+
+
+# -- tests import support modules, never test modules ----------------------------------------
+
+TESTS = ROOT / "tests"
+# The roots the tests import from (pyproject.toml's `pythonpath`), the checkout first.
+IMPORT_ROOTS = (ROOT, TESTS)
+
+
+def is_test_module(path: Path) -> bool:
+    """A module pytest collects or loads by itself: importing it runs it a second time, under
+    another name, and makes one test file depend on another's private helpers."""
+    return path.name == "conftest.py" or (path.name.startswith("test_") and path.suffix == ".py")
+
+
+def module_file(name: str, roots: tuple[Path, ...]) -> Path | None:
+    """The file `import name` loads from `roots` (a module or a package's `__init__`), if any."""
+    parts = name.split(".")
+    for root in roots:
+        for candidate in (
+            root.joinpath(*parts).with_suffix(".py"),
+            root.joinpath(*parts, "__init__.py"),
+        ):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def imported_names(
+    node: ast.Import | ast.ImportFrom, path: Path, roots: tuple[Path, ...]
+) -> set[str]:
+    """Every module name one import statement may load: `from m import x` may load `m.x`."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if node.level:  # relative: spelled from the importing file's folder, under its root
+        root = next(r for r in sorted(roots, key=lambda r: -len(r.parts)) if path.is_relative_to(r))
+        folder = path.parent
+        for _ in range(node.level - 1):
+            folder = folder.parent
+        base = ".".join([*folder.relative_to(root).parts, *([node.module] if node.module else [])])
+    else:
+        base = node.module or ""
+    return {base, *(f"{base}.{alias.name}" for alias in node.names)} - {""}
+
+
+def import_sites(path: Path, roots: tuple[Path, ...]) -> Iterator[tuple[int, str]]:
+    """(line, module name) of every module an import of `path` may load, at any level."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for name in sorted(imported_names(node, path, roots)):
+                yield node.lineno, name
+
+
+def imports_of_test_modules(files: list[Path], roots: tuple[Path, ...]) -> list[str]:
+    """`file:line imports name` for every import, at any level, of a test module or conftest."""
+    found = []
+    for path in files:
+        for line, name in import_sites(path, roots):
+            target = module_file(name, roots)
+            if target is not None and target != path and is_test_module(target):
+                found.append(f"{path.relative_to(roots[0])}:{line} imports {name}")
+    return found
+
+
+def test_no_module_imports_a_test_module_or_a_conftest() -> None:
+    """Shared helpers live in support modules (`cli/stacks.py`, `provider/cases.py`, ...)."""
+    files = sorted(TESTS.rglob("*.py"))
+    assert len(files) > 50  # the tests were found and read
+    assert imports_of_test_modules(files, IMPORT_ROOTS) == []
+
+
+def from_the_tests(name: str) -> bool:
+    """Whether `name` is the tests' own: `tests.*`, or found under tests/ and not the checkout."""
+    in_tests = module_file(name, (TESTS,)) is not None and module_file(name, (ROOT,)) is None
+    return name == "tests" or name.startswith("tests.") or in_tests
+
+
+def test_benchmarks_and_tools_import_nothing_from_the_tests() -> None:
+    """Benchmarks and tools import `tools.*` and the product packages, never test support."""
+    files = sorted([*(ROOT / "benchmarks").rglob("*.py"), *(ROOT / "tools").rglob("*.py")])
+    assert files
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in files
+        for line, name in import_sites(path, (ROOT,))
+        if from_the_tests(name)
+    ]
+    assert found == []
+
+
+def test_the_check_finds_test_module_imports_in_every_spelling(tmp_path: Path) -> None:
+    """The checker itself: absolute from either root, relative, in a function, and a conftest."""
+    tests = tmp_path / "tests"
+    (tests / "cli").mkdir(parents=True)
+    (tests / "cli" / "__init__.py").write_text("")
+    (tests / "cli" / "conftest.py").write_text("SHARED = 1\n")
+    (tests / "cli" / "test_a.py").write_text("def helper() -> None: ...\n")
+    (tests / "cli" / "support.py").write_text("def helper() -> None: ...\n")
+    (tests / "cli" / "test_b.py").write_text(
+        "from cli.test_a import helper\n"
+        "from tests.cli import test_a\n"
+        "from . import support\n"
+        "from .support import helper as fine\n"
+        "def f() -> None:\n"
+        "    from .conftest import SHARED\n"
+        "    import cli.test_a\n"
+    )
+    found = imports_of_test_modules([tests / "cli" / "test_b.py"], (tmp_path, tests))
+    assert found == [
+        "tests/cli/test_b.py:1 imports cli.test_a",
+        "tests/cli/test_b.py:2 imports tests.cli.test_a",
+        "tests/cli/test_b.py:6 imports cli.conftest",
+        "tests/cli/test_b.py:7 imports cli.test_a",
+    ]

@@ -1,4 +1,6 @@
-"""`Bench`: Automation API stacks whose dynamic-provider plugin records every call it serves.
+"""`Bench`: Automation API stacks whose dynamic-provider plugin records every call it serves,
+and the one-resource program the engine-notes tests change through stack config (`labelled`,
+`deployed`, `set_config`).
 
 Like conftest's `make_stack`, but the CLI (and so the plugin it starts) gets extra environment:
 the recording file (`recording_provider.RECORD_ENV`), the folder `recording_provider` imports
@@ -17,7 +19,14 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent import futures
 from typing import Any
 
-from cli.recording_provider import PROBE_ENV, RECORD_ENV, import_root, read_calls
+from cli.recording_provider import (
+    PROBE_ENV,
+    RECORD_ENV,
+    Recorded,
+    RecordingProvider,
+    import_root,
+    read_calls,
+)
 from tools.pulumi_cli import PulumiEnvironment, config_values
 
 PROJECT = "engine-notes"
@@ -140,3 +149,35 @@ def is_secret(value: Any) -> bool:
     return (
         isinstance(value, Mapping) and value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270"
     )
+
+
+def labelled(**behaviour: Any) -> Callable[[], None]:
+    """One resource whose `label` and `kind` come from stack config."""
+
+    def program() -> None:
+        import pulumi
+
+        config = pulumi.Config()
+        Recorded(
+            "res",
+            {"label": config.get("label") or "one", "kind": config.get("kind") or "a"},
+            RecordingProvider(**behaviour),
+        )
+
+    return program
+
+
+def deployed(bench: Bench, **behaviour: Any) -> Any:
+    stack = bench.stack(labelled(**behaviour))
+    stack.up()
+    bench.clear()
+    return stack
+
+
+def set_config(stack: Any, **values: str) -> None:
+    from pulumi import automation as auto
+
+    for key, value in values.items():
+        stack.set_config(
+            f"{stack.workspace.project_settings().name}:{key}", auto.ConfigValue(value)
+        )

@@ -111,6 +111,7 @@ class RecordingProvider(ResourceProvider):
     def _sleep(self, key: str) -> None:
         seconds = float(self.behaviour.get(key, 0))
         if seconds:
+            # real time: a slow call in a real plugin process, for the test to kill the CLI during
             time.sleep(min(seconds, 120.0))
 
     def configure(self, req: ConfigureRequest) -> None:

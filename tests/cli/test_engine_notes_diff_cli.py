@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from cli.engine_notes_support import Bench
+from cli.engine_notes_support import Bench, deployed, labelled, set_config
 from cli.recording_provider import COMPUTED, UNKNOWN_MARK, Recorded, RecordingProvider
-from cli.test_engine_notes_operations_cli import changes, deployed, labelled, set_config
+from cli.stacks import changes
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from cli.engine_notes_support import Bench
 from cli.recording_provider import Recorded
-from cli.test_engine_notes_operations_cli import changes
+from cli.stacks import changes
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow

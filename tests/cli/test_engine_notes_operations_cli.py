@@ -8,12 +8,12 @@ in order, with the table. `check` adds ``checkedBy`` to the inputs and `create` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from cli.engine_notes_support import Bench
+from cli.engine_notes_support import Bench, deployed, labelled, set_config
 from cli.recording_provider import CHECK_MARK, COMPUTED, Recorded, RecordingProvider
+from cli.stacks import changes
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
@@ -22,42 +22,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def bench(pulumi_env: PulumiEnvironment) -> Bench:
     return Bench(pulumi_env)
-
-
-def labelled(**behaviour: Any) -> Callable[[], None]:
-    """One resource whose `label` and `kind` come from stack config."""
-
-    def program() -> None:
-        import pulumi
-
-        config = pulumi.Config()
-        Recorded(
-            "res",
-            {"label": config.get("label") or "one", "kind": config.get("kind") or "a"},
-            RecordingProvider(**behaviour),
-        )
-
-    return program
-
-
-def deployed(bench: Bench, **behaviour: Any) -> Any:
-    stack = bench.stack(labelled(**behaviour))
-    stack.up()
-    bench.clear()
-    return stack
-
-
-def set_config(stack: Any, **values: str) -> None:
-    from pulumi import automation as auto
-
-    for key, value in values.items():
-        stack.set_config(
-            f"{stack.workspace.project_settings().name}:{key}", auto.ConfigValue(value)
-        )
-
-
-def changes(result: Any) -> dict[str, int]:
-    return {getattr(k, "value", k): v for k, v in (result.summary.resource_changes or {}).items()}
 
 
 def test_create_checks_with_empty_olds_then_creates_from_the_checked_inputs(bench: Bench) -> None:

@@ -18,8 +18,7 @@ import pytest
 
 from cli.engine_notes_support import Bench, is_secret
 from cli.recording_provider import PROVIDER_KEY, Recorded, RecordingProvider
-from cli.stacks import CREDENTIAL_A
-from cli.test_engine_notes_operations_cli import changes
+from cli.stacks import CREDENTIAL_A, changes
 from raw_api import list_sources
 from tools.pulumi_cli import PulumiEnvironment
 

@@ -273,7 +273,7 @@ def test_a_crash_between_the_replacements_create_and_delete_is_recovered_by_refr
     from pulumi import automation as auto
 
     from cli import engine_notes_driver
-    from cli.test_engine_notes_pending_cli import killed_mid_create, unlock
+    from cli.interrupted_up import killed_mid_create, unlock
 
     bench = Bench(pulumi_env)
     stack = bench.stack(

@@ -80,7 +80,7 @@ def kill_destroy_midway(pulumi_env: PulumiEnvironment, stack: Any, emulator: Any
         deadline = time.monotonic() + 60
         while not any(r["method"] == "DELETE" for r in emulator.requests()):
             assert destroy.poll() is None and time.monotonic() < deadline, "no DELETE answered"
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling the real CLI's first DELETE
         time.sleep(1.0)  # the engine records the answered delete; the others are held
     finally:
         os.killpg(destroy.pid, signal.SIGKILL)

@@ -56,7 +56,7 @@ def measure(client: httpx.Client) -> list[float]:
         started = time.perf_counter()
         client.get(LOG_SOURCES).raise_for_status()
         latencies.append(time.perf_counter() - started)
-        time.sleep(PAUSE_SECONDS)
+        time.sleep(PAUSE_SECONDS)  # paced GETs: the latency measured is one request's alone
     return sorted(latencies)
 
 
@@ -71,7 +71,7 @@ def flooded(emulator: EmulatorProcess, client: httpx.Client, body: bytes) -> lis
         sender.stdin.write(body)
         sender.stdin.close()
         sender.stdout.readline()  # "ready"
-        time.sleep(0.3)
+        time.sleep(0.3)  # the sender's flood is under way in its own process before measuring
         return measure(client)
     finally:
         sender.kill()

@@ -249,7 +249,7 @@ def test_the_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
         from sigsentry_emulator.testing import EmulatorProcess
         emulator = EmulatorProcess().start()
         print(emulator.pid, flush=True)
-        time.sleep(600)
+        time.sleep(600)  # a parent that lives until the test kills it
         """
     )
     parent = subprocess.Popen(
@@ -266,7 +266,7 @@ def test_the_server_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
         parent.wait()
         deadline = time.monotonic() + 20
         while is_running(server_pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.1)  # polling a real process's exit: no hook reports it
         assert not is_running(server_pid), "the emulator outlived its parent"
     finally:
         if parent.poll() is None:

@@ -234,7 +234,7 @@ def test_trickle_stops_when_the_client_hangs_up(emulator: EmulatorProcess) -> No
 
     deadline = time.monotonic() + 5
     while not trickled() and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.1)  # the server logs the hang-up when it notices it, on its own time
     assert trickled() == ["GET"]
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 
-from provider_plugin import ProviderPlugin
 from samples import CREDENTIALS, ROTATED, SECRET_VALUES, SOURCES, TYPES
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider
+from tools.plugin_driver import ProviderPlugin
 
 __all__ = [
     "CREDENTIALS",
@@ -20,8 +22,10 @@ __all__ = [
     "SOURCES",
     "TYPES",
     "PluginFactory",
+    "checked",
     "emulator_config",
     "inputs",
+    "provider_for",
     "secret_values",
     "urn",
     "without_provider",
@@ -51,6 +55,21 @@ def inputs(source_type: str = "cloudwatch", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
+
+
+def provider_for(emulator: EmulatorProcess, **config: str) -> LogSourceProvider:
+    """A provider called in-process, configured for the emulator (plus `config`)."""
+    provider = LogSourceProvider()
+    values = {"sigsentry:apiKey": emulator.api_key, "sigsentry:apiUrl": emulator.url, **config}
+    provider.configure(ConfigureRequest(Config(values, "tests")))
+    return provider
+
+
+def checked(provider: LogSourceProvider, news: dict[str, Any]) -> dict[str, Any]:
+    """`news` through the provider's check, which must find nothing wrong."""
+    result = provider.check({}, news)
+    assert result.failures == []
+    return result.inputs
 
 
 def without_provider(values: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from provider.cases import PluginFactory, emulator_config
-from provider_plugin import ProviderPlugin
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
+from tools.plugin_driver import ProviderPlugin
 
 
 @pytest.fixture

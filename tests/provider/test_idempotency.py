@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from provider.cases import inputs
-from provider.test_requests import checked, provider_for
+from provider.cases import checked, inputs, provider_for
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider, SigSentryClient, SigSentryError, _runtime
 from sigsentry_pulumi._client import REPLAY_AGE_SECONDS

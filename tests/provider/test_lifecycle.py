@@ -19,10 +19,10 @@ from provider.cases import (
     secret_values,
     urn,
 )
-from provider_plugin import ProviderCallError, ProviderPlugin
 from samples import unknown
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
+from tools.plugin_driver import ProviderCallError, ProviderPlugin
 
 
 def create(plugin: ProviderPlugin, name: str, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from provider.cases import CREDENTIALS, PROVIDER, urn
-from provider_plugin import ProviderPlugin
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
+from tools.plugin_driver import ProviderPlugin
 
 COUNT = 300
 

@@ -13,12 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
 
-from provider.cases import CREDENTIALS, ROTATED, inputs, secret_values, without_provider
+from provider.cases import (
+    CREDENTIALS,
+    ROTATED,
+    checked,
+    inputs,
+    provider_for,
+    secret_values,
+    without_provider,
+)
 from sigsentry_emulator.testing import EmulatorProcess
-from sigsentry_pulumi import LogSourceGoneError, LogSourceProvider, __version__, _runtime
+from sigsentry_pulumi import LogSourceGoneError, __version__, _runtime
 
 
 @pytest.fixture
@@ -31,21 +37,8 @@ def sent() -> Iterator[list[httpx.Request]]:
     client.event_hooks = hooks
 
 
-def provider_for(emulator: EmulatorProcess, **config: str) -> LogSourceProvider:
-    provider = LogSourceProvider()
-    values = {"sigsentry:apiKey": emulator.api_key, "sigsentry:apiUrl": emulator.url, **config}
-    provider.configure(ConfigureRequest(Config(values, "tests")))
-    return provider
-
-
 def body(request: httpx.Request) -> Any:
     return json.loads(request.content) if request.content else None
-
-
-def checked(provider: LogSourceProvider, news: dict[str, Any]) -> dict[str, Any]:
-    result = provider.check({}, news)
-    assert result.failures == []
-    return result.inputs
 
 
 def test_create_posts_exactly_the_four_fields_with_an_idempotency_key(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from testing_kit.conftest import TESTING_DOC, RunPytest, doc_files
+from testing_kit.user_project import TESTING_DOC, RunPytest, doc_files
 
 UNIT = "test_log_sources_unit.py"
 INTEGRATION = "test_log_sources_integration.py"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testing_kit.conftest import RunPytest, user_env
+from testing_kit.user_project import RunPytest, user_env
 
 HEAVY = ("fastapi", "uvicorn", "cryptography", "starlette")
 

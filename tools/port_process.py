@@ -40,6 +40,8 @@ class PortProcess:
     """``argv`` run in ``cwd`` with exactly ``env``, dying with its parent, its output drained.
 
     ``max_lines`` bounds how many output lines are kept (the most recent); ``None`` keeps all.
+    ``new_session`` makes the child lead a process group (and session) of its own, as the engine
+    starts plugins.
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class PortProcess:
         env: Mapping[str, str],
         name: str,
         max_lines: int | None = None,
+        new_session: bool = False,
     ) -> None:
         self._lines: deque[str] = deque(maxlen=max_lines)
         self._lines_lock = threading.Lock()
@@ -62,6 +65,7 @@ class PortProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=new_session,
         )
         assert self._process.stdout is not None and self._process.stderr is not None
         self._readers = [

@@ -1,11 +1,14 @@
 """Drive one real ``python -m pulumi.dynamic`` provider plugin process over gRPC.
 
-For tests that need exact Check / Diff / Create / Read / Update / Delete calls and their answers;
-the real-CLI tests in tests/cli show what the engine itself sends. The driver does what the engine
-does with a Python dynamic provider: start the plugin in the program's folder, read its port from
-the first stdout line, call ``Configure`` first, then ``Check`` / ``Diff`` / ``Create`` / ``Read`` /
-``Update`` / ``Delete`` with values encoded by the SDK's own ``serialize_properties`` /
-``deserialize_properties``. Plain Python goes in and comes out.
+For the provider tests, which need exact Check / Diff / Create / Read / Update / Delete calls and
+their answers (the real-CLI tests in tests/cli show what the engine itself sends), and for the
+benchmarks, which time the plugin's first calls (:attr:`ProviderPlugin.last_call_seconds`). The
+driver does what the engine does with a Python dynamic provider: start the plugin in the program's
+folder (directly, or through the CLI's ``pulumi-resource-pulumi-python`` launcher as the engine
+does), read its port from the first stdout line, call ``GetPluginInfo`` if asked and
+``Configure`` first, then ``Check`` / ``Diff`` / ``Create`` / ``Read`` / ``Update`` / ``Delete``
+with values encoded by the SDK's own ``serialize_properties`` / ``deserialize_properties``. Plain
+Python goes in and comes out.
 
 What the driver does for its caller, as the engine does:
 
@@ -35,6 +38,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +50,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from provider_plugin.process import PortProcess
+from tools.port_process import PortProcess
 
 __all__ = [
     "CheckResponse",
@@ -117,12 +121,23 @@ class ProviderPlugin:
 
     ``cwd`` is the program's folder (the plugin imports pickled-by-reference providers from there
     and from its ``sys.path``); ``env`` is added to this process's environment for the plugin.
-    Thread-safe once started: the plugin itself serves at most 4 calls at once.
+    ``launcher``, the CLI's ``pulumi-resource-pulumi-python``, starts the plugin as the engine
+    does: in this Python's virtualenv (``PULUMI_RUNTIME_VIRTUALENV``), leading a process group of
+    its own. Thread-safe once started: the plugin itself serves at most 4 calls at once.
     """
 
-    def __init__(self, *, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        launcher: Path | None = None,
+    ) -> None:
         self._cwd = Path(cwd) if cwd is not None else Path.cwd()
         self._env = {**os.environ, **(env or {})}
+        self._launcher = launcher
+        if launcher is not None:
+            self._env["PULUMI_RUNTIME_VIRTUALENV"] = sys.prefix
         self._process: PortProcess | None = None
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
@@ -130,6 +145,8 @@ class ProviderPlugin:
         self._configured = False
         self.accept_secrets: bool | None = None
         self.supports_preview: bool | None = None
+        self.last_call_seconds: float | None = None
+        """The wall time of the last gRPC call alone (no encoding or decoding), for benchmarks."""
 
     # -- process ----------------------------------------------------------------------------
 
@@ -140,11 +157,17 @@ class ProviderPlugin:
         """
         if self._process is not None:
             raise RuntimeError("this plugin is already started; create a new ProviderPlugin")
+        argv = (
+            [str(self._launcher)]
+            if self._launcher is not None
+            else [sys.executable, "-u", "-m", "pulumi.dynamic"]
+        )
         self._process = self._printed = PortProcess(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            argv,
             cwd=self._cwd,
             env=self._env,
             name="pulumi-dynamic-plugin-reader",
+            new_session=self._launcher is not None,
         )
         return self
 
@@ -205,6 +228,12 @@ class ProviderPlugin:
         return self._printed.output() if self._printed is not None else ""
 
     # -- provider protocol ------------------------------------------------------------------
+
+    def plugin_info(self) -> str:
+        """``GetPluginInfo``, which the engine sends before ``Configure``: the plugin's version."""
+        from google.protobuf import empty_pb2
+
+        return str(self._call("GetPluginInfo", empty_pb2.Empty()).version)
 
     def configure(self, config: Mapping[str, str]) -> None:
         """Send the stack config (namespaced keys, e.g. ``sigsentry:apiKey``); must come first."""
@@ -324,15 +353,18 @@ class ProviderPlugin:
     def _call(self, method: str, request: Any) -> Any:
         if self._stub is None:
             raise RuntimeError("the plugin is not running: call start() (or use `with`) first")
-        if method != "Configure" and not self._configured:
+        if method not in ("GetPluginInfo", "Configure") and not self._configured:
             raise RuntimeError(
                 f"{method} before Configure: the plugin configures each provider once, on first "
                 "use, so call configure() first (with an empty mapping if there is no config)"
             )
+        started = time.perf_counter()
         try:
             return getattr(self._stub, method)(request, timeout=CALL_TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             raise ProviderCallError(method, error.code(), error.details() or "") from None
+        finally:
+            self.last_call_seconds = time.perf_counter() - started
 
 
 def _encode(properties: Mapping[str, Any]) -> struct_pb2.Struct:
