@@ -17,7 +17,7 @@ every claim about the engine with the real engine.
 
 Imports in tests are absolute from the two roots pyproject.toml's `pythonpath` sets: the
 checkout (`sigsentry_pulumi`, `sigsentry_emulator`, `tools`) and tests/ (`samples`, `raw_api`,
-`provider_plugin`, and each folder's modules as `cli.conftest`, `emulator.helpers`, ...).
+and each folder's modules as `cli.conftest`, `emulator.helpers`, ...).
 """
 
 from __future__ import annotations
