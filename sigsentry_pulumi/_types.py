@@ -275,28 +275,33 @@ PROVIDER_KEY: Final = "__provider"
 """The input the SDK adds: the pickled provider object."""
 
 
-def bind_arguments(function: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Every argument by Python name, `None` for one left out, as a call binds keyword-only ones.
-
-    `function` names the callable in the errors, which are Python's own for such a call: an
-    unknown keyword, then the required ones missing.
-    """
+def check_keywords(
+    function: str, given: Mapping[str, Any], names: Sequence[str], required: Sequence[str]
+) -> None:
+    """Raise Python's own TypeError for a call of `function` with keyword-only parameters
+    `names` (`required` among them) when `given` does not fit: an unknown keyword first, then
+    the required ones missing. For `**kwargs: Unpack[...]`, which only type checkers check."""
     for key in given:
-        if key not in STATE_NAMES:
+        if key not in names:
             raise TypeError(f"{function}() got an unexpected keyword argument {key!r}")
-    missing = [repr(p.python) for p in PROPERTIES if p.required and p.python not in given]
-    if missing:
-        listed = (
-            missing[0]
-            if len(missing) == 1
-            else " and ".join(missing)
-            if len(missing) == 2
-            else ", ".join(missing[:-1]) + ", and " + missing[-1]
-        )
-        plural = "s" if len(missing) > 1 else ""
-        raise TypeError(
-            f"{function}() missing {len(missing)} required keyword-only argument{plural}: {listed}"
-        )
+    missing = [repr(name) for name in required if name not in given]
+    if not missing:
+        return
+    if len(missing) <= 2:
+        listed = " and ".join(missing)
+    else:
+        listed = ", ".join(missing[:-1]) + ", and " + missing[-1]
+    plural = "s" if len(missing) > 1 else ""
+    raise TypeError(
+        f"{function}() missing {len(missing)} required keyword-only argument{plural}: {listed}"
+    )
+
+
+def bind_arguments(function: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every argument by Python name, `None` for one left out, as a call binds keyword-only ones
+    (`function` names the callable in the errors, which are Python's own: `check_keywords`)."""
+    required = [p.python for p in PROPERTIES if p.required]
+    check_keywords(function, given, list(STATE_NAMES), required)
     return {p.python: given.get(p.python) for p in PROPERTIES}
 
 

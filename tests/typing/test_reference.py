@@ -27,7 +27,7 @@ from sigsentry_pulumi import (
     SplunkCredentials,
 )
 from sigsentry_pulumi._constants import LOG_SOURCE_TYPES
-from sigsentry_pulumi._models import CREDENTIAL_RULES
+from sigsentry_pulumi._rules import CREDENTIAL_RULES
 from sigsentry_pulumi._types import PROPERTIES, Property
 from sigsentry_pulumi.resource import REPLACE_ON_CHANGES, SECRET_OUTPUTS
 
