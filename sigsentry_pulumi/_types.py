@@ -248,7 +248,8 @@ PROPERTIES: Final = (
         api=False,
     ),
 )
-"""In the order the API lists a source's fields, then the provider's own."""
+"""In the order of a create's body (`type`, `name`, `credentials`, `sources`), then the other
+fields the API takes, then the provider's own: the order keyword lists and messages show."""
 
 COMPUTED_OUTPUTS: Final = ("tenant_id", "created_at")
 """What SigSentry computes besides the inputs (and the id): outputs of `LogSource` only."""
