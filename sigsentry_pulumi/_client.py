@@ -21,9 +21,10 @@ transport failure becomes an exception built from the exception's class name onl
 `from None`, so neither its text (which shows a rejected header in escaped form) nor its
 traceback reaches the CLI. Server text is scrubbed by `redact` before it reaches an exception.
 
-Idempotency: `create_log_source` takes the caller's Idempotency-Key; the provider derives it
-with `derive_idempotency_key` from the resource's identity in its stack and the request body,
-so a create repeated after a crash replays the first one instead of making a second source.
+Idempotency: `create_log_source` takes the caller's Idempotency-Key, or derives one
+(`derive_idempotency_key`) from the identity the provider passes (the resource's in its stack),
+the project and the request body, so a create repeated after a crash replays the first one
+instead of making a second source.
 
 By default every client of the process shares one `httpx.Client` (see `_http`); passing
 `transport=` (an `httpx.MockTransport` in tests) or `http_client=` gives the client its own.
@@ -46,7 +47,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypedDict, TypeVar, Unpack
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -76,7 +77,7 @@ from ._errors import (
     error_for_status,
 )
 from ._http import USER_AGENT, check_header_value, shared_http_client
-from ._models import LogSourcePage, LogSourceRecord, VerificationResult
+from ._models import CreatedLogSource, LogSourcePage, LogSourceRecord, VerificationResult
 from ._retry import (
     DEFAULT_RETRY_BUDGET,
     MAX_RATE_LIMIT_WAITS,
@@ -86,6 +87,7 @@ from ._retry import (
     may_retry,
     retry_delay,
 )
+from ._types import camel, check_keywords
 
 __all__ = [
     "SigSentryClient",
@@ -104,6 +106,24 @@ _API_ROUTE = re.compile(r"/v1/config/log-sources(/[^/]+(/test)?)?")
 
 
 Notify = Callable[[str], None]
+
+
+class CreateFields(TypedDict):
+    """The body of a create, as keyword arguments of `create_log_source`."""
+
+    type: str
+    name: str
+    credentials: Mapping[str, str]
+    sources: Sequence[str]
+
+
+class UpdateFields(TypedDict, total=False):
+    """What a PUT may change, as keyword arguments of `update_log_source` (None: unchanged)."""
+
+    name: str | None
+    credentials: Mapping[str, str] | None
+    sources: Sequence[str] | None
+    is_active: bool | None
 
 
 @dataclass
@@ -264,88 +284,67 @@ class SigSentryClient:
     def create_log_source(
         self,
         *,
-        type: str,
-        name: str,
-        credentials: Mapping[str, str],
-        sources: Sequence[str],
         project_id: str | None = None,
         idempotency_key: str | None = None,
-    ) -> LogSourceRecord:
+        identity: str | None = None,
+        generation: int = 0,
+        **fields: Unpack[CreateFields],
+    ) -> CreatedLogSource:
         """POST a new source; one Idempotency-Key covers every retry, so at most one is made.
 
-        Without `idempotency_key` a random one is used: it protects the retries of this call
-        only. Pass a key derived from what identifies the source (`derive_idempotency_key`) to
-        make a repeated call, in another process, replay the first.
+        The key is `idempotency_key` when given; else, with `identity` (what names the resource
+        in its stack), one derived from it, the project and the body (`derive_idempotency_key`;
+        `generation` counts the replays of deleted sources already stepped over), so a repeated
+        call, in another process, replays the first; else a random one, which protects the
+        retries of this call only. The answer's `replayed` says whether SigSentry replayed an
+        earlier create (`CreatedLogSource`); `log_source_exists` tells whether that one's id is
+        still there.
         """
-        record, _replayed = self.create_log_source_replayed(
-            type=type,
-            name=name,
-            credentials=credentials,
-            sources=sources,
-            project_id=project_id,
-            idempotency_key=idempotency_key,
-        )
-        return record
-
-    def create_log_source_replayed(
-        self,
-        *,
-        type: str,
-        name: str,
-        credentials: Mapping[str, str],
-        sources: Sequence[str],
-        project_id: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> tuple[LogSourceRecord, bool]:
-        """`create_log_source`, plus whether SigSentry answered with a replay: the record then
-        is the one the key first created, which may have been deleted since
-        (`log_source_exists` tells whether the id is still there).
-
-        A replay says `Idempotent-Replayed: true`; a proxy may strip that header, so an answer
-        whose record was created well before the answer was sent (`_created_before_answer`)
-        counts as one too. Neither is proof of a new source when it is absent."""
+        check_keywords("SigSentryClient.create_log_source", fields, *_keys(CreateFields))
+        credentials = dict(fields["credentials"])
+        body = {
+            "type": fields["type"],
+            "name": fields["name"],
+            "credentials": credentials,
+            "sources": list(fields["sources"]),
+        }
+        if idempotency_key is None and identity:
+            material = [project_id, body]
+            idempotency_key = derive_idempotency_key(self._api_key, identity, material, generation)
         response = self._send(
             "POST",
             LOG_SOURCES_PATH,
-            json=create_body(type=type, name=name, credentials=credentials, sources=sources),
+            json=body,
             project_id=project_id,
             idempotency_key=idempotency_key or f"sigsentry-pulumi-{uuid.uuid4()}",
             secrets=credentials.values(),
         )
         record = _parse(LogSourceRecord, _data(response), response)
         flagged = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
-        return record, flagged or _created_before_answer(record, response)
-
-    def derive_idempotency_key(self, identity: str, body: object, generation: int = 0) -> str:
-        """See the module function; keyed with this client's API key."""
-        return derive_idempotency_key(self._api_key, identity, body, generation)
+        replayed = flagged or _created_before_answer(record, response)
+        return CreatedLogSource(**record.model_dump(), replayed=replayed)
 
     def update_log_source(
         self,
         log_source_id: str,
         *,
-        name: str | None = None,
-        credentials: Mapping[str, str] | None = None,
-        sources: Sequence[str] | None = None,
-        is_active: bool | None = None,
         project_id: str | None = None,
+        **fields: Unpack[UpdateFields],
     ) -> None:
         """PUT only the fields given (credentials and sources are replaced wholesale)."""
-        body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = name
-        if credentials is not None:
-            body["credentials"] = dict(credentials)
-        if sources is not None:
-            body["sources"] = list(sources)
-        if is_active is not None:
-            body["isActive"] = is_active
+        given: Mapping[str, Any] = fields
+        check_keywords("SigSentryClient.update_log_source", given, *_keys(UpdateFields))
+        body = {
+            camel(key): _as_json(given[key])
+            for key in UpdateFields.__annotations__
+            if given.get(key) is not None
+        }
         self._send(
             "PUT",
             f"{LOG_SOURCES_PATH}/{log_source_id}",
             json=body,
             project_id=project_id,
-            secrets=(credentials or {}).values(),
+            secrets=(given.get("credentials") or {}).values(),
         )
 
     def log_source_exists(self, log_source_id: str, *, project_id: str | None = None) -> bool:
@@ -530,11 +529,19 @@ def _settings_from_env(api_key: str | None) -> ClientSettings:
     return resolve_settings(lambda name: key if name == CONFIG_API_KEY else None)
 
 
-def create_body(
-    *, type: str, name: str, credentials: Mapping[str, str], sources: Sequence[str]
-) -> dict[str, Any]:
-    """The JSON body of a create, as it is sent and as it enters the Idempotency-Key."""
-    return {"type": type, "name": name, "credentials": dict(credentials), "sources": list(sources)}
+def _keys(shape: Any) -> tuple[list[str], list[str]]:
+    """A TypedDict's keys, and the required ones among them, in their order."""
+    names = list(shape.__annotations__)
+    return names, [name for name in names if name in shape.__required_keys__]
+
+
+def _as_json(value: object) -> object:
+    """A body value as JSON holds it: a mapping as a dict, a sequence (not text) as a list."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return value
 
 
 def derive_idempotency_key(api_key: str, identity: str, body: object, generation: int = 0) -> str:

@@ -1,36 +1,21 @@
-"""The API's response shapes (pydantic), and the input rules re-exported from `_validation`.
+"""The API's response shapes (pydantic).
 
 Fields the vendor's pages leave out of a response (`projectId`, `updatedAt` in the POST example)
-are optional here. The offline validation lives in `_validation`, free of pydantic, so the
-provider's `check` does not pay for importing it; its names stay importable from here.
+are optional here. Field names are the API's camelCase (`_types.camel`) of the Python names.
+The input rules live in `_rules`, free of pydantic, so the provider's `check` does not pay for
+importing this module.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._validation import (
-    CREDENTIAL_RULES,
-    INPUT_NAMES,
-    PROVIDER_KEY,
-    CredentialRule,
-    Problem,
-    is_unknown,
-    validate_inputs,
-)
+from ._types import camel
 
-__all__ = [
-    "CREDENTIAL_RULES",
-    "INPUT_NAMES",
-    "PROVIDER_KEY",
-    "CredentialRule",
-    "LogSourcePage",
-    "LogSourceRecord",
-    "Problem",
-    "VerificationResult",
-    "is_unknown",
-    "validate_inputs",
-]
+__all__ = ["CreatedLogSource", "LogSourcePage", "LogSourceRecord", "VerificationResult"]
+
+# The API's names are the camelCase of the fields' (`tenant_id` arrives as `tenantId`).
+_API_NAMES = ConfigDict(frozen=True, extra="ignore", alias_generator=camel, populate_by_name=True)
 
 
 # --- what the API sends back -------------------------------------------------------------------
@@ -39,26 +24,38 @@ __all__ = [
 class LogSourceRecord(BaseModel):
     """A log source as the API returns it. Credentials are never part of it."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = _API_NAMES
 
     id: str
-    tenant_id: str = Field(alias="tenantId")
-    project_id: str | None = Field(default=None, alias="projectId")
+    tenant_id: str
+    project_id: str | None = None
     type: str
     name: str
     sources: list[str]
-    is_active: bool = Field(alias="isActive")
-    created_at: str | None = Field(default=None, alias="createdAt")
-    updated_at: str | None = Field(default=None, alias="updatedAt")
+    is_active: bool
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class CreatedLogSource(LogSourceRecord):
+    """The source a create answered with, and whether SigSentry replayed an earlier create.
+
+    `replayed` is True when the answer says `Idempotent-Replayed: true` or, as a proxy may
+    strip that header, when the record was created well before the answer was sent: the
+    record is then the one the Idempotency-Key first created, which may have been deleted
+    since. Its absence is no proof of a new source.
+    """
+
+    replayed: bool = False
 
 
 class LogSourcePage(BaseModel):
     """One page of GET /v1/config/log-sources."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = _API_NAMES
 
     data: list[LogSourceRecord]
-    next_cursor: str | None = Field(default=None, alias="nextCursor")
+    next_cursor: str | None = None
 
 
 class VerificationResult(BaseModel):

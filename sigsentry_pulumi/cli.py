@@ -30,7 +30,8 @@ from ._constants import (
     LOG_SOURCE_TYPES,
 )
 from ._errors import SigSentryError
-from ._models import CREDENTIAL_RULES, LogSourceRecord
+from ._models import LogSourceRecord
+from ._rules import CREDENTIAL_RULES
 
 __all__ = ["generate_program", "main"]
 

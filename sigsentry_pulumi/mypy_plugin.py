@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mypy.checker import TypeChecker
-from mypy.nodes import DictExpr, StrExpr, TypeInfo
+from mypy.nodes import CallExpr, DictExpr, StrExpr, TypeInfo
 from mypy.plugin import FunctionSigContext, Plugin
 from mypy.types import (
     AnyType,
@@ -63,29 +63,29 @@ class SigSentryPlugin(Plugin):
 
 def _check_credentials(ctx: FunctionSigContext) -> FunctionLike:
     """One overload of the call: the one of the call's `type` checks the dict literal itself."""
-    signature = ctx.default_signature
+    # The overloads take `**args: Unpack[CloudWatchArgs]` (and so on): spelt out, the keywords
+    # are parameters, and the call's own keywords say which expression goes to which.
+    signature = ctx.default_signature.with_unpacked_kwargs()
     names = signature.arg_names
-    if "type" not in names or "credentials" not in names:
+    if "type" not in names or "credentials" not in names or not isinstance(ctx.context, CallExpr):
         return signature  # LogSource(name, LogSourceArgs(...), opts)
     type_index, credentials_index = names.index("type"), names.index("credentials")
-    type_args, credentials_args = ctx.args[type_index], ctx.args[credentials_index]
-    if len(type_args) != 1 or not isinstance(type_args[0], StrExpr):
+    given = dict(zip(ctx.context.arg_names, ctx.context.args, strict=True))
+    type_arg, literal = given.get("type"), given.get("credentials")
+    if not isinstance(type_arg, StrExpr):
         return signature
-    source_type = type_args[0].value
+    source_type = type_arg.value
     if source_type not in LOG_SOURCE_TYPES:
         ctx.api.fail(
             f'"{source_type}" is not a SigSentry log source type; use one of: '
             + ", ".join(LOG_SOURCE_TYPES),
-            type_args[0],
+            type_arg,
         )
         return signature
     if _literal(signature.arg_types[type_index]) != source_type:
         return signature
     shape = _typed_dict(signature.arg_types[credentials_index])
-    if shape is None or len(credentials_args) != 1:
-        return signature
-    literal = credentials_args[0]
-    if not isinstance(literal, DictExpr) or not isinstance(ctx.api, TypeChecker):
+    if shape is None or not isinstance(literal, DictExpr) or not isinstance(ctx.api, TypeChecker):
         return signature
     # Check the literal against this type's TypedDict (mypy reports each key at fault), then
     # let this overload accept it, so mypy does not add a vague "No overload variant" error.

@@ -29,6 +29,8 @@ from typing import Any
 
 import pulumi
 
+from ._constants import RESOURCE_TYPE
+
 try:
     from pulumi_policy import (
         EnforcementLevel,
@@ -47,7 +49,8 @@ except ImportError as error:  # pragma: no cover - depends on the installed extr
     ) from error
 
 PACK_NAME = "sigsentry-guardrails"
-LOG_SOURCE_TYPE = "pulumi-python:dynamic/sigsentry:LogSource"
+LOG_SOURCE_TYPE = RESOURCE_TYPE
+"""The type token every `LogSource` registers (policy packs match resources on it)."""
 
 # Source types whose credentials carry a `host` URL (see the API contract's credential table).
 HOST_TYPES = frozenset({"loki", "splunk", "elastic"})

@@ -48,7 +48,7 @@ What each operation does:
   replay returns the old source itself; `_runtime` remembers, for the process, each id a
   create got back as the replay of a source that still exists (`Idempotent-Replayed`, or,
   when a proxy strips it, a `createdAt` older than the answer's `Date`: see
-  `SigSentryClient.create_log_source_replayed`), and the Delete of such an id
+  `SigSentryClient.create_log_source`), and the Delete of such an id
   sends nothing and prints one line saying the source was kept, why, and how to get a new one
   (`delete_before_replace=True`: the delete comes first, so the replay finds it gone; or a
   changed input). The trade-off: a crash between the replacement's create and its delete
@@ -120,11 +120,15 @@ from ._errors import (
     SigSentryError,
     VerificationFailedError,
 )
-from ._types import COMPARED_STATE, FILLED_DEFAULTS, REPLACING_STATE
-from ._validation import PROVIDER_KEY, is_unknown
-from .validation import ADOPT_KEY as ADOPT_KEY
-from .validation import ADOPT_PREFIX as ADOPT_PREFIX
-from .validation import IDENTITY_KEY as IDENTITY_KEY
+from ._rules import is_unknown
+from ._types import (
+    ADOPT_KEY,
+    COMPARED_STATE,
+    FILLED_DEFAULTS,
+    IDENTITY_KEY,
+    PROVIDER_KEY,
+    REPLACING_STATE,
+)
 from .validation import check_inputs
 
 # The plugin imports this module on its first call of every deployment, a preview's Check
@@ -383,8 +387,6 @@ def _create_once(
     Without `resourceIdentity` (a resource declared by an older SigSentry package) the key is
     random and protects only the retries of this call.
     """
-    from ._client import create_body  # loaded already: `client` is one of its objects
-
     identity = props.get(IDENTITY_KEY)
     fields = {
         "type": props["type"],
@@ -395,11 +397,9 @@ def _create_once(
     try:
         if not isinstance(identity, str) or not identity:
             return client.create_log_source(**fields, project_id=project)
-        body = [project, create_body(**fields)]
         for generation in range(MAX_CREATE_GENERATIONS):
-            key = client.derive_idempotency_key(identity, body, generation)
-            record, replayed = client.create_log_source_replayed(
-                **fields, project_id=project, idempotency_key=key
+            record = client.create_log_source(
+                **fields, project_id=project, identity=identity, generation=generation
             )
             # The answer may replay a first create under this key (a retry of this call, an
             # earlier run that lost its answer, or a source destroyed since). Whether it does
@@ -407,7 +407,7 @@ def _create_once(
             # makes a replay of a deleted source look new. So every answer's id is confirmed
             # to exist; a gone one was a replay of a deleted source: step to the next key.
             if _exists(client, record.id, project):
-                if replayed:
+                if record.replayed:
                     # it existed before this create: see `delete` and `_roll_back`
                     _runtime.remember_existing(record.id, _REPLAYED)
                 return record

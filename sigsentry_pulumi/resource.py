@@ -18,8 +18,8 @@ Python names are snake_case; the names stored in state are the API's camelCase (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal, overload
+from collections.abc import Mapping
+from typing import Any, Final, Unpack, overload
 
 import pulumi
 from pulumi import Input, Output, ResourceOptions
@@ -27,27 +27,31 @@ from pulumi.dynamic import Resource
 
 from ._constants import RESOURCE_MODULE, RESOURCE_NAME
 from ._types import (
+    COMPUTED_OUTPUTS,
+    IDENTITY_KEY,
+    PROPERTIES,
     REPLACING_STATE,
     SECRET_STATE,
     STATE_NAMES,
-    CloudWatchCredentials,
-    ComputedType,
-    DatadogCredentials,
-    ElasticCredentials,
-    GcpLoggingCredentials,
+    CloudWatchArgs,
+    ComputedTypeArgs,
+    DatadogArgs,
+    ElasticArgs,
+    GcpLoggingArgs,
     LogSourceArgs,
-    LokiCredentials,
-    SplunkCredentials,
+    LokiArgs,
+    SplunkArgs,
+    bind_arguments,
+    camel,
 )
-from .provider import IDENTITY_KEY, LogSourceProvider
+from .provider import LogSourceProvider
 
 __all__ = ["LogSource"]
 
-# Inputs from the property table; the outputs SigSentry computes besides them.
+# Inputs from the property table, and the outputs SigSentry computes besides them: only these
+# names are translated, never a key inside `credentials`.
 _TO_STATE: Final = {
-    **{python: state for python, state in STATE_NAMES.items() if python != state},
-    "tenant_id": "tenantId",
-    "created_at": "createdAt",
+    python: camel(python) for python in (*STATE_NAMES, *COMPUTED_OUTPUTS) if camel(python) != python
 }
 _TO_PYTHON: Final = {state: python for python, state in _TO_STATE.items()}
 
@@ -59,7 +63,8 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     """A log source SigSentry reads from: CloudWatch, Datadog, Loki, Splunk, Elastic or GCP.
 
     Type token `pulumi-python:dynamic/sigsentry:LogSource`. `credentials` is always secret.
-    Changing `type` or `project_id` replaces the source; anything else updates it in place.
+    Changing `type`, `project_id` or `account`, or setting `adopt_id` to another source's id,
+    replaces the source; anything else updates it in place.
     """
 
     type: Output[str]
@@ -97,112 +102,56 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         self,
         resource_name: str,
         *,
-        type: Input[Literal["cloudwatch"]],
-        credentials: Input[CloudWatchCredentials],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[CloudWatchArgs],
     ) -> None: ...
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: Input[Literal["datadog"]],
-        credentials: Input[DatadogCredentials],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[DatadogArgs],
     ) -> None: ...
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: Input[Literal["loki"]],
-        credentials: Input[LokiCredentials],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[LokiArgs],
     ) -> None: ...
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: Input[Literal["splunk"]],
-        credentials: Input[SplunkCredentials],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[SplunkArgs],
     ) -> None: ...
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: Input[Literal["elastic"]],
-        credentials: Input[ElasticCredentials],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[ElasticArgs],
     ) -> None: ...
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: Input[Literal["gcp_logging"]],
-        credentials: Input[GcpLoggingCredentials],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[GcpLoggingArgs],
     ) -> None: ...
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: ComputedType,
-        credentials: Input[Mapping[str, Input[str]]],
-        sources: Input[Sequence[Input[str]]],
-        name: Input[str] | None = None,
-        is_active: Input[bool] | None = None,
-        verify: Input[bool] | None = None,
-        project_id: Input[str] | None = None,
-        account: Input[str] | None = None,
-        adopt_id: Input[str] | None = None,
         opts: ResourceOptions | None = None,
+        **args: Unpack[ComputedTypeArgs],
     ) -> None: ...
     @overload
     def __init__(
@@ -237,20 +186,17 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
                 another `type`, and updates it to match the program with one PUT (credentials
                 included); its id stays. Once adopted, removing or keeping `adopt_id` changes
                 nothing; another id replaces the resource (the managed source is deleted).
-            opts: Pulumi resource options; `credentials` stays secret and `type` and
-                `project_id` keep replacing whatever they say.
+            opts: Pulumi resource options; `credentials` stays secret and the arguments
+                that replace the source keep doing so, whatever they say.
         """
         if args or "args" in kwargs:
             inputs, opts = _from_args(args, kwargs)
         else:
             opts = kwargs.pop("opts", None)
-            try:
-                inputs = _from_keywords(**kwargs)
-            except TypeError as error:  # a missing or unknown argument: name the class
-                raise TypeError(str(error).replace("_from_keywords()", "LogSource()")) from None
+            inputs = bind_arguments("LogSource", kwargs)
         inputs["name"] = resource_name if inputs["name"] is None else inputs["name"]
         inputs["credentials"] = Output.secret(inputs["credentials"])
-        props = {**_props(**inputs), IDENTITY_KEY: _identity(resource_name, opts)}
+        props = {**_props(inputs), IDENTITY_KEY: _identity(resource_name, opts)}
         _claim(inputs.get("adopt_id"), resource_name)
         self._register(resource_name, props, opts)
 
@@ -275,7 +221,8 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         """
         source = cls.__new__(cls)
         merged = ResourceOptions.merge(opts, ResourceOptions(id=id))
-        source._register(resource_name, _props(account=account, project_id=project_id), merged)
+        props = _props({"account": account, "project_id": project_id})
+        source._register(resource_name, props, merged)
         return source
 
     def _register(
@@ -296,31 +243,6 @@ class LogSource(Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
         return _TO_PYTHON.get(prop, prop)
 
 
-def _from_keywords(
-    *,
-    type: Input[str],
-    credentials: Input[Mapping[str, Input[str]]],
-    sources: Input[Sequence[Input[str]]],
-    name: Input[str] | None = None,
-    is_active: Input[bool] | None = None,
-    verify: Input[bool] | None = None,
-    project_id: Input[str] | None = None,
-    account: Input[str] | None = None,
-    adopt_id: Input[str] | None = None,
-) -> dict[str, Any]:
-    return {
-        "type": type,
-        "credentials": credentials,
-        "sources": sources,
-        "name": name,
-        "is_active": is_active,
-        "verify": verify,
-        "project_id": project_id,
-        "account": account,
-        "adopt_id": adopt_id,
-    }
-
-
 def _from_args(
     args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[dict[str, Any], ResourceOptions | None]:
@@ -334,37 +256,12 @@ def _from_args(
             "LogSource takes a resource name and keyword arguments, or a resource name, a "
             "LogSourceArgs and optional ResourceOptions"
         )
-    inputs = {
-        "type": holder.type,
-        "credentials": holder.credentials,
-        "sources": holder.sources,
-        "name": holder.name,
-        "is_active": holder.is_active,
-        "verify": holder.verify,
-        "project_id": holder.project_id,
-        "account": holder.account,
-        "adopt_id": holder.adopt_id,
-    }
-    return inputs, opts
+    return {p.python: getattr(holder, p.python) for p in PROPERTIES}, opts
 
 
-def _props(**inputs: Any) -> dict[str, Any]:
+def _props(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Every input and output name, so each becomes an `Output` attribute of the resource."""
-    names = (
-        "type",
-        "name",
-        "credentials",
-        "sources",
-        "is_active",
-        "verify",
-        "project_id",
-        "account",
-        "adopt_id",
-    )
-    props: dict[str, Any] = dict.fromkeys(names)
-    props.update(inputs)
-    props.update(tenant_id=None, created_at=None)
-    return props
+    return {**dict.fromkeys(STATE_NAMES), **inputs, **dict.fromkeys(COMPUTED_OUTPUTS)}
 
 
 _claims: dict[str, str] = {}

@@ -19,31 +19,23 @@ provider's `check` sees. No problem quotes a credential value.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping, MutableMapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from pulumi import Output
 from pulumi.runtime.rpc import UNKNOWN
 
-from ._accounts import ACCOUNT_KEY, validate_name
-from ._types import FILLED_DEFAULTS, STATE_NAMES
-from ._validation import Problem, is_unknown, validate_inputs
+from ._accounts import validate_name
+from ._rules import Problem, is_unknown, validate_inputs
+from ._types import (
+    ACCOUNT_KEY,
+    ADOPT_KEY,
+    ADOPT_PREFIX,
+    FILLED_DEFAULTS,
+    IDENTITY_KEY,
+    STATE_NAMES,
+)
 
-__all__ = [
-    "ADOPT_KEY",
-    "ADOPT_PREFIX",
-    "IDENTITY_KEY",
-    "Problem",
-    "check_inputs",
-    "validate_log_source",
-]
-
-IDENTITY_KEY: Final = "resourceIdentity"
-"""The input naming the resource in its stack, which keys its creates (see the provider)."""
-ADOPT_KEY: Final = "adoptId"
-"""The input naming an existing source to adopt on create instead of a POST."""
-ADOPT_PREFIX: Final = "ls_"
-_OWN_KEYS: Final = (IDENTITY_KEY, ACCOUNT_KEY, ADOPT_KEY)
-"""Inputs `LogSource` and the provider own, which the API's rules do not cover."""
+__all__ = ["Problem", "check_inputs", "validate_log_source"]
 
 
 def check_inputs(
@@ -63,7 +55,10 @@ def check_inputs(
     inputs = {key: value for key, value in news.items() if value is not None}
     for key, default in FILLED_DEFAULTS.items():
         inputs.setdefault(key, default)
-    given = {k: v for k, v in inputs.items() if k not in _OWN_KEYS}
+    # The API's rules see every input but those `LogSource` and the provider own: an unknown
+    # one is theirs to report.
+    own = (IDENTITY_KEY, ACCOUNT_KEY, ADOPT_KEY)
+    given = {k: v for k, v in inputs.items() if k not in own}
     problems = validate_inputs(given)
     adopt_problem = _adopt_problem(inputs.get(ADOPT_KEY), inputs.get(IDENTITY_KEY), adopters)
     if adopt_problem is not None:
@@ -96,18 +91,10 @@ def validate_log_source(
     defaults to `resource_name`, as in `LogSource`; with neither, `name` is not checked.
     The provider settings (`sigsentry:apiKey`, ...) are not checked: see the module docstring.
     """
-    given = {
-        "type": type,
-        "credentials": credentials,
-        "sources": sources,
-        "name": name if name is not None else resource_name,
-        "is_active": is_active,
-        "verify": verify,
-        "project_id": project_id,
-        "account": account,
-        "adopt_id": adopt_id,
-    }
-    news = {STATE_NAMES[python]: _plain(value) for python, value in given.items()}
+    given = locals()  # the arguments, by the Python names of `PROPERTIES`
+    news = {state: _plain(given[python]) for python, state in STATE_NAMES.items()}
+    if news["name"] is None:
+        news["name"] = resource_name
     _, problems = check_inputs(news)
     if news["name"] is None:
         problems = [p for p in problems if p.field != "name"]  # LogSource fills it in

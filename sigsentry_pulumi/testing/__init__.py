@@ -15,7 +15,8 @@ emulator's pytest plugin (`pip install 'sigsentry-pulumi[emulator]'`) provides t
 `sigsentry_emulator` fixture: a real local SigSentry API and the stack config to reach it.
 """
 
-from ..validation import Problem, validate_log_source
+from .._rules import Problem
+from ..validation import validate_log_source
 from .mocks import EchoMocks, LogSourceCheckError, LogSourceMocks
 
 __all__ = [

@@ -26,9 +26,9 @@ import pulumi
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret, wrap_rpc_secret
 
 from .._constants import RESOURCE_TYPE
-from .._types import SECRET_STATE
-from .._validation import PROVIDER_KEY, is_unknown
-from ..validation import ADOPT_KEY, Problem, check_inputs
+from .._rules import Problem, is_unknown
+from .._types import ADOPT_KEY, PROVIDER_KEY, SECRET_STATE
+from ..validation import check_inputs
 
 if TYPE_CHECKING:
     from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs

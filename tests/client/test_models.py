@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 
 from samples import CREDENTIALS, ROTATED, SERVICE_ACCOUNT, SOURCES, TYPES
-from sigsentry_pulumi._models import LogSourceRecord, Problem, validate_inputs
+from sigsentry_pulumi._models import LogSourceRecord
+from sigsentry_pulumi._rules import Problem, validate_inputs
 from sigsentry_pulumi.provider import LogSourceProvider
 
 

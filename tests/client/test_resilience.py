@@ -131,10 +131,10 @@ def test_derived_idempotency_keys_depend_on_identity_body_generation_and_api_key
 def test_replayed_creates_are_reported() -> None:
     api = ScriptedAPI(envelope(record(), 201, **{"Idempotent-Replayed": "true"}))
     client = client_for(api, FakeClock(), [])
-    created, replayed = client.create_log_source_replayed(
+    created = client.create_log_source(
         type="cloudwatch", name="n", credentials={"k": "v"}, sources=["s"], idempotency_key="k1"
     )
-    assert replayed is True and created.id == record()["id"]
+    assert created.replayed is True and created.id == record()["id"]
     assert api.requests[0].headers["Idempotency-Key"] == "k1"
 
 

@@ -16,7 +16,7 @@ from provider.cases import checked, inputs, provider_for
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import LogSourceProvider, SigSentryClient, SigSentryError, _runtime
 from sigsentry_pulumi._client import REPLAY_AGE_SECONDS
-from sigsentry_pulumi.provider import IDENTITY_KEY
+from sigsentry_pulumi._types import IDENTITY_KEY
 
 IDENTITY = "proj/dev/sigsentry:LogSource/test-loki"
 

@@ -9,6 +9,7 @@ docs/provider.md is the one rendered from `PROPERTIES`.
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Any, get_args
 
@@ -26,7 +27,7 @@ from sigsentry_pulumi import (
     SplunkCredentials,
 )
 from sigsentry_pulumi._constants import LOG_SOURCE_TYPES
-from sigsentry_pulumi._models import CREDENTIAL_RULES
+from sigsentry_pulumi._rules import CREDENTIAL_RULES
 from sigsentry_pulumi._types import PROPERTIES, Property
 from sigsentry_pulumi.resource import REPLACE_ON_CHANGES, SECRET_OUTPUTS
 
@@ -90,3 +91,12 @@ def test_the_documented_properties_are_the_arguments_with_their_settings() -> No
 
 def test_docs_hold_the_reference_rendered_from_the_properties() -> None:
     assert inputs_table() in DOCS.read_text(), inputs_table()
+
+
+def test_the_class_docstring_names_every_argument_that_replaces_the_source() -> None:
+    # The sentence ending "replaces the source": `adopt_id` replaces it only when it names
+    # another source (the provider's own rule), the others whenever they change.
+    doc = " ".join((LogSource.__doc__ or "").split())
+    sentence = doc[: doc.index(" replaces the source;")].rsplit(". ", 1)[-1]
+    named = set(re.findall(r"`(\w+)`", sentence))
+    assert named == {p.python for p in PROPERTIES if p.replaces} | {"adopt_id"}, sentence
