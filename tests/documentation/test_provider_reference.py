@@ -24,7 +24,7 @@ import sigsentry_pulumi
 from documentation.markdown import ROOT, code_spans, section, table
 from sigsentry_pulumi import _constants, _errors
 from sigsentry_pulumi._config import resolve_settings
-from sigsentry_pulumi._models import CREDENTIAL_RULES
+from sigsentry_pulumi._rules import CREDENTIAL_RULES
 from sigsentry_pulumi._types import PROPERTIES
 from sigsentry_pulumi.testing import validate_log_source
 
