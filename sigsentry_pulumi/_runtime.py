@@ -10,8 +10,8 @@ LogSource of a deployment from up to four gRPC threads. They share, through this
   settings or what is wrong with them, its project, its client (one `SigSentryClient` per
   distinct settings, so a 429 pauses every thread using that key), and, for the default
   account, whether `sigsentry:validate` has proven the settings with its one list request;
-* one `httpx.Client`, created on first use (a new one after a fork), which lives in `_http`
-  below the client and is re-exported here;
+* one `httpx.Client` (`shared_http_client`), made on first use and again after a fork, which
+  every account's client sends through;
 * the single-flight list walk that lets a refresh of N sources cost about ceil(N/500) list
   requests instead of one walk per source;
 * the ids of sources that existed before a create of this process returned them (SigSentry's
@@ -43,17 +43,18 @@ from ._config import (
 )
 from ._constants import CONFIG_PROJECT_ID, ENV_PROJECT_ID
 from ._errors import ConfigurationError, SigSentryError
-from ._http import USER_AGENT, check_header_value, shared_http_client
+from ._http import HTTPPool, check_header_value
 from ._listing import SharedListing
 
 # `configure` runs on the plugin's first call, a preview's Check included: the client (and with
 # it httpx and pydantic) is imported by the first call that needs one.
 if TYPE_CHECKING:
+    import httpx
+
     from ._client import SigSentryClient
 
 __all__ = [
     "MAX_REFRESH_TESTS",
-    "USER_AGENT",
     "Account",
     "account",
     "adopters",
@@ -80,6 +81,7 @@ _accounts: dict[str | None, Account] = {}
 """Accounts resolved in this process, by name (None: the default account)."""
 _clients: dict[ClientSettings, SigSentryClient] = {}
 _existing: dict[str, str] = {}
+_http = HTTPPool()
 
 adopters: dict[str, str] = {}
 """adopt id -> the resource identity claiming it, in this deployment (`check`)."""
@@ -170,6 +172,11 @@ def account(props: Mapping[str, Any]) -> Account:
         if _config is config:  # not a `configure` in between
             found = _accounts.setdefault(name, found)
     return found
+
+
+def shared_http_client() -> httpx.Client:
+    """The process's one HTTP client (connection pool, TLS context), made on first use."""
+    return _http.client()
 
 
 def remember_existing(log_source_id: str, how: str) -> None:
@@ -265,6 +272,6 @@ def _client_for(settings: ClientSettings) -> SigSentryClient:
     with _lock:
         client = _clients.get(settings)
         if client is None:
-            client = SigSentryClient.from_settings(settings, notify=print_progress)
+            client = SigSentryClient.from_settings(settings, pool=_http, notify=print_progress)
             _clients[settings] = client
     return client
