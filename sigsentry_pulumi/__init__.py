@@ -52,7 +52,7 @@ if _typing.TYPE_CHECKING:
     from .provider import LogSourceProvider
     from .resource import LogSource
 
-_HOMES: dict[str, str] = {
+_HOMES: _typing.Final[_typing.Mapping[str, str]] = {
     "SigSentryClient": "._client",
     "ClientSettings": "._config",
     "APIConnectionError": "._errors",

@@ -111,12 +111,15 @@ class Account:
         self._validating = threading.Lock()  # held while the one validation request is out
         self._validated = False
         self._validation_fault: str | None = None
+        self._client: SigSentryClient | None = None
 
     def client(self) -> SigSentryClient:
         """The account's client; raises the `ConfigurationError` of broken settings."""
         if isinstance(self.settings, ConfigurationError):
             raise self.settings
-        return _client_for(self.settings)
+        if self._client is None:  # two threads at once get the same one from `_client_for`
+            self._client = _client_for(self.settings)
+        return self._client
 
     def problem(self) -> str | None:
         """What `check` reports for every resource of the account: the settings' fault, found
