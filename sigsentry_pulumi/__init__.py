@@ -52,7 +52,7 @@ if _typing.TYPE_CHECKING:
     from .provider import LogSourceProvider
     from .resource import LogSource
 
-_HOMES: dict[str, str] = {
+_HOMES: _typing.Final[_typing.Mapping[str, str]] = {
     "SigSentryClient": "._client",
     "ClientSettings": "._config",
     "APIConnectionError": "._errors",
@@ -140,9 +140,9 @@ if not _typing.TYPE_CHECKING:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         from importlib import import_module
 
-        value = getattr(import_module(_HOMES[name], __name__), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
+        # Not stored in the package's namespace: the module `import_module` caches holds it,
+        # so a later lookup costs one dictionary read more and the package keeps no state.
+        return getattr(import_module(_HOMES[name], __name__), name)
 
 
 def __dir__() -> list[str]:

@@ -26,8 +26,9 @@ Idempotency: `create_log_source` takes the caller's Idempotency-Key, or derives 
 the project and the request body, so a create repeated after a crash replays the first one
 instead of making a second source.
 
-By default every client of the process shares one `httpx.Client` (see `_http`); passing
-`transport=` (an `httpx.MockTransport` in tests) or `http_client=` gives the client its own.
+By default a client sends through an `httpx.Client` it makes on first use (`_http.HTTPPool`),
+which the provider's clients share (`from_settings(..., pool=)`); passing `transport=` (an
+`httpx.MockTransport` in tests) or `http_client=` gives the client that one instead.
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ from ._constants import (
     LOG_SOURCES_PATH,
     MAX_LIST_PAGES,
 )
-from ._deadline import attempt_deadline
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -76,7 +76,7 @@ from ._errors import (
     UnexpectedResponseError,
     error_for_status,
 )
-from ._http import USER_AGENT, check_header_value, shared_http_client
+from ._http import USER_AGENT, HTTPPool, check_header_value
 from ._models import CreatedLogSource, LogSourcePage, LogSourceRecord, VerificationResult
 from ._retry import (
     DEFAULT_RETRY_BUDGET,
@@ -206,10 +206,14 @@ class SigSentryClient:
         if http_client is None and transport is not None:
             http_client = httpx.Client(transport=transport)
         self._own_http = http_client
+        self._pool = HTTPPool()
 
     @classmethod
-    def from_settings(cls, settings: ClientSettings, **kwargs: Any) -> SigSentryClient:
-        return cls(
+    def from_settings(
+        cls, settings: ClientSettings, *, pool: HTTPPool | None = None, **kwargs: Any
+    ) -> SigSentryClient:
+        """A client for resolved settings; `pool` is an HTTP pool it shares with others."""
+        client = cls(
             settings.api_key,
             base_url=settings.api_url,
             project_id=settings.project_id,
@@ -217,6 +221,9 @@ class SigSentryClient:
             max_retries=settings.max_retries,
             **kwargs,
         )
+        if pool is not None:
+            client._pool = pool
+        return client
 
     def __repr__(self) -> str:
         return (
@@ -225,7 +232,8 @@ class SigSentryClient:
         )
 
     def close(self) -> None:
-        """Close an HTTP client this object was given; the process-wide one stays open."""
+        """Close an HTTP client this object was given; a pool it made or shares stays open
+        (until the interpreter exits), so the client can still be used."""
         if self._own_http is not None:
             self._own_http.close()
 
@@ -428,16 +436,15 @@ class SigSentryClient:
     def _attempt(self, call: _Call) -> httpx.Response:
         """One request, once no rate-limit pause holds this client back."""
         self._gate.wait()
-        http = self._own_http or shared_http_client()
-        with attempt_deadline(self.timeout):
-            response = http.request(
-                call.method,
-                self.base_url + call.path,
-                headers=call.headers,
-                json=call.json,
-                params=call.params,
-                timeout=self.timeout,
-            )
+        http = self._own_http or self._pool.client()  # its sockets keep to `self.timeout`
+        response = http.request(
+            call.method,
+            self.base_url + call.path,
+            headers=call.headers,
+            json=call.json,
+            params=call.params,
+            timeout=self.timeout,
+        )
         if log.isEnabledFor(logging.DEBUG):  # scrubbing the request id costs a little
             log.debug(
                 "SigSentry %s %s -> %d (request id %s)",

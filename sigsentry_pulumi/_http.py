@@ -1,10 +1,11 @@
-"""The HTTP layer below the client: the `User-Agent`, header-value checks, the shared client.
+"""The HTTP layer below the client: the `User-Agent`, header-value checks, the pool of a client.
 
-Every `SigSentryClient` of a process that is not given its own transport sends through the one
-`httpx.Client` made here (one connection pool, one TLS context), created on first use and made
-again after a fork; its sockets hold each attempt to its deadline (`_deadline`). This module
-knows nothing of the client or the provider above it, so both import it and neither has to
-import the other for it.
+`HTTPPool` makes one `httpx.Client` on first use (again after a fork: a child must not share
+its parent's sockets), whose requests are each held to their timeout as a whole
+(`_deadline.DeadlineClient`). The plugin process shares one pool among all its clients
+(`_runtime.shared_http_client`); a client made by a script has its own. This module knows
+nothing of the client or the provider above it, so both import it and neither has to import
+the other for it.
 """
 
 from __future__ import annotations
@@ -23,33 +24,33 @@ from ._version import __version__
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["USER_AGENT", "check_header_value", "shared_http_client"]
+__all__ = ["USER_AGENT", "HTTPPool", "check_header_value"]
 
 USER_AGENT = f"sigsentry-pulumi/{__version__}"
 
 # Printable ASCII and tab: what an HTTP header value may hold (no CR, LF, NUL, no non-ASCII).
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
-_lock = threading.Lock()
-_http: httpx.Client | None = None
-_http_pid: int | None = None
 
+class HTTPPool:
+    """One `httpx.Client` (connection pool, TLS context), made on first use and after a fork."""
 
-def shared_http_client() -> httpx.Client:
-    """The process's one HTTP client (connection pool, TLS context), created on first use."""
-    global _http, _http_pid
-    import httpx
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._http: httpx.Client | None = None
+        self._pid: int | None = None
 
-    from ._deadline import use_deadline_backend
+    def client(self) -> httpx.Client:
+        from ._deadline import DeadlineClient
 
-    with _lock:
-        if _http is None or _http_pid != os.getpid():
-            # a forked child must not share the parent's sockets
-            _http = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
-            use_deadline_backend(_http)  # sigsentry:timeout bounds each whole attempt
-            _http_pid = os.getpid()
-            atexit.register(_http.close)  # close pooled sockets cleanly at interpreter exit
-        return _http
+        with self._lock:
+            if self._http is None or self._pid != os.getpid():
+                self._http = DeadlineClient(
+                    headers={"User-Agent": USER_AGENT}, follow_redirects=False
+                )
+                self._pid = os.getpid()
+                atexit.register(self._http.close)  # close pooled sockets cleanly at exit
+            return self._http
 
 
 def check_header_value(value: str, setting: str) -> None:

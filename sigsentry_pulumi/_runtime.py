@@ -1,130 +1,185 @@
-"""Process-wide state, kept here and never on a provider object (which is pickled into state).
+"""Everything the plugin process keeps between calls; the provider object holds none of it.
 
-One plugin process serves every LogSource of a deployment from up to four gRPC threads. They
-share, through this module:
+The provider object is pickled into the stack's state, so a client, a lock or a key on it would
+be frozen there (httpx clients cannot be pickled at all). One plugin process serves every
+LogSource of a deployment from up to four gRPC threads. They share, through this module:
 
-* one `httpx.Client`, created on first use (a new one after a fork), which lives in `_http`
-  below the client and is re-exported here;
-* the settings the provider's `configure` read, and one `SigSentryClient` per distinct
-  settings (so a 429 pauses every thread using that key);
+* one `Account` per config namespace: the default one, `sigsentry:` (with the `SIGSENTRY_*`
+  environment variables as fallbacks), and each named one a resource asks for
+  (`account="tenantb"` reads `tenantb:` and never the environment). An account holds its
+  settings or what is wrong with them, its project, its client (one `SigSentryClient` per
+  distinct settings, so a 429 pauses every thread using that key), and, for the default
+  account, whether `sigsentry:validate` has proven the settings with its one list request;
+* one `httpx.Client` (`shared_http_client`), made on first use and again after a fork, which
+  every account's client sends through;
 * the single-flight list walk that lets a refresh of N sources cost about ceil(N/500) list
   requests instead of one walk per source;
 * the ids of sources that existed before a create of this process returned them (SigSentry's
   replay of a source that still exists, or an adoption: `remember_existing`,
   `forget_existing`): a forced replacement whose create body is unchanged, or that adopts
   again, gets the very source it replaces, and the Delete that ends the replacement, in the
-  same process, must not delete it.
+  same process, must not delete it;
+* the adopt ids `check` has seen claimed in this deployment (`adopters`), and the limit on
+  refresh test calls at once (`refresh_tests`).
+
+`configure` records the stack config (the plugin's Configure call); `reset` forgets everything
+(tests use it to start from nothing, or to play a new process).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
-from ._config import ClientSettings, ConfigGetter, resolve_settings
-from ._constants import CONFIG_API_KEY, CONFIG_PROJECT_ID, ENV_PROJECT_ID
-from ._errors import ConfigurationError
-from ._http import USER_AGENT, check_header_value, shared_http_client
+from ._accounts import account_of, validate_name
+from ._config import (
+    CONFIG_VALIDATE,
+    ClientSettings,
+    ConfigGetter,
+    read_validate,
+    resolve_settings,
+)
+from ._constants import CONFIG_PROJECT_ID, ENV_PROJECT_ID
+from ._errors import ConfigurationError, SigSentryError
+from ._http import HTTPPool, check_header_value
 from ._listing import SharedListing
 
-# `configure_provider` runs on the plugin's first call, a preview's Check included: the client
-# (and with it httpx and pydantic) is imported by the first call that needs one.
+# `configure` runs on the plugin's first call, a preview's Check included: the client (and with
+# it httpx and pydantic) is imported by the first call that needs one.
 if TYPE_CHECKING:
+    import httpx
+
     from ._client import SigSentryClient
 
 __all__ = [
-    "USER_AGENT",
-    "client_for",
-    "configure_provider",
+    "MAX_REFRESH_TESTS",
+    "Account",
+    "account",
+    "adopters",
+    "configure",
     "existed_before",
     "forget_existing",
     "listing",
-    "provider_client",
-    "provider_project_id",
-    "provider_settings",
+    "refresh_tests",
     "remember_existing",
     "reset",
     "shared_http_client",
 ]
 
+MAX_REFRESH_TESTS: Final = 3
+"""Test calls one refresh runs at once in a process (`verify=True` sources)."""
+
+# One lock for every table below. It is held only to read or write them, never across a
+# request: the one slow thing, `sigsentry:validate`'s list request, is serialised by its
+# account's own lock instead, so other threads' lookups never wait for the network.
 _lock = threading.Lock()
-_provider_settings: ClientSettings | None = None
-_provider_error: ConfigurationError | None = None
-_provider_project: str | None = None
-_configured = False
+_config: ConfigGetter | None = None
+"""The stack config's getter once `configure` has run (None before: the environment only)."""
+_accounts: dict[str | None, Account] = {}
+"""Accounts resolved in this process, by name (None: the default account)."""
 _clients: dict[ClientSettings, SigSentryClient] = {}
 _existing: dict[str, str] = {}
+_http = HTTPPool()
 
+adopters: dict[str, str] = {}
+"""adopt id -> the resource identity claiming it, in this deployment (`check`)."""
+refresh_tests = threading.BoundedSemaphore(MAX_REFRESH_TESTS)
 listing = SharedListing()
 """The shared list walk; writes made through the provider invalidate it."""
 
 
-def configure_provider(config: ConfigGetter) -> None:
-    """Resolve and record the provider's settings from stack config (and the environment).
+class Account:
+    """One config namespace's settings, or what is wrong with them, and what the process keeps
+    for it: its project and client, and for the default account the `sigsentry:validate` proof.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings | ConfigurationError,
+        project_id: str | None,
+        *,
+        fault: str | None = None,
+        validate: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.project_id = project_id
+        """The project the account's settings name, if any (`diff` and `read` compare it)."""
+        self._fault = fault
+        self._validate = validate
+        self._validating = threading.Lock()  # held while the one validation request is out
+        self._validated = False
+        self._validation_fault: str | None = None
+        self._client: SigSentryClient | None = None
+
+    def client(self) -> SigSentryClient:
+        """The account's client; raises the `ConfigurationError` of broken settings."""
+        if isinstance(self.settings, ConfigurationError):
+            raise self.settings
+        if self._client is None:  # two threads at once get the same one from `_client_for`
+            self._client = _client_for(self.settings)
+        return self._client
+
+    def problem(self) -> str | None:
+        """What `check` reports for every resource of the account: the settings' fault, found
+        without a request, or with `sigsentry:validate` on, the API's answer to one list
+        request, sent once per process and shared by every resource."""
+        if self._fault is not None or not self._validate:
+            return self._fault
+        with self._validating:
+            if not self._validated:
+                self._validation_fault = self._validation()
+                self._validated = True
+            return self._validation_fault
+
+    def _validation(self) -> str | None:
+        try:
+            client = self.client()
+            client.list_log_sources(limit=1, project_id=client.project_id)
+        except SigSentryError as error:
+            return f"{CONFIG_VALIDATE} is on and the API rejected the provider's settings: {error}"
+        return None
+
+
+def configure(config: ConfigGetter) -> None:
+    """Record the stack config (the plugin's Configure) and resolve the default account.
 
     A bad or missing setting is recorded, not raised: `check` and `diff` work offline without
-    an API key, and the first call that needs the API raises the recorded error. An API key or
-    project id that cannot go in an HTTP header is such an error; its message does not echo it.
+    an API key, `check` reports it, and the first call that needs the API raises it.
     """
-    global _provider_settings, _provider_error, _provider_project, _configured
-    try:
-        settings: ClientSettings | None = resolve_settings(config)
-        error: ConfigurationError | None = None
-        if settings is not None:
-            check_header_value(settings.api_key, f"The API key ({CONFIG_API_KEY})")
-            if settings.project_id:
-                check_header_value(settings.project_id, CONFIG_PROJECT_ID)
-    except ConfigurationError as problem:
-        settings, error = None, problem
-    project = settings.project_id if settings else _project_only(config)
+    global _config
+    default = _default_account(config)
     with _lock:
-        _provider_settings, _provider_error = settings, error
-        _provider_project, _configured = project, True
+        _config = config
+        _accounts.clear()
+        _accounts[None] = default
 
 
-def provider_settings() -> ClientSettings:
-    """The configured settings; without a `configure` call, the environment's (or an error)."""
-    with _lock:
-        settings, error, configured = _provider_settings, _provider_error, _configured
-    if error is not None:
-        raise error
-    return settings if settings is not None and configured else resolve_settings(None)
+def account(props: Mapping[str, Any]) -> Account:
+    """The account of a resource's inputs: the one its `account` names, else the default one.
 
-
-def provider_project_id() -> str | None:
-    """The project `sigsentry:projectId` (or SIGSENTRY_PROJECT_ID) names, if any."""
-    with _lock:
-        if _configured:
-            return _provider_project
-    return _project_only(None)
-
-
-def _project_only(config: ConfigGetter | None) -> str | None:
-    value = config(CONFIG_PROJECT_ID) if config else None
-    if not isinstance(value, str) or not value.strip():
-        value = os.environ.get(ENV_PROJECT_ID, "")
-    return value.strip() or None
-
-
-def client_for(settings: ClientSettings) -> SigSentryClient:
-    """The process's client for `settings`, shared by every thread that uses them.
-
-    Its retries and waits print one line each to stderr, which the Pulumi CLI shows the user
-    (a dynamic provider has no engine connection to log through).
+    Each is resolved once per process (after `configure`). Before `configure`, the default
+    account is read from the environment on every call, as a script's client would be.
     """
-    from ._client import SigSentryClient, print_progress
-
+    name = account_of(props)
     with _lock:
-        client = _clients.get(settings)
-        if client is None:
-            client = SigSentryClient.from_settings(settings, notify=print_progress)
-            _clients[settings] = client
-    return client
+        found = _accounts.get(name)
+        config = _config
+    if found is not None:
+        return found
+    if name is None:
+        return _default_account(None)
+    found = _named_account(name, config)
+    with _lock:
+        if _config is config:  # not a `configure` in between
+            found = _accounts.setdefault(name, found)
+    return found
 
 
-def provider_client() -> SigSentryClient:
-    return client_for(provider_settings())
+def shared_http_client() -> httpx.Client:
+    """The process's one HTTP client (connection pool, TLS context), made on first use."""
+    return _http.client()
 
 
 def remember_existing(log_source_id: str, how: str) -> None:
@@ -153,11 +208,73 @@ def forget_existing(log_source_id: str) -> str | None:
 
 
 def reset() -> None:
-    """Forget settings, clients, replayed ids and the list walk (tests start from nothing)."""
-    global _provider_settings, _provider_error, _provider_project, _configured
+    """Forget the config, accounts, clients, remembered ids, adopt claims and the list walk."""
+    global _config
     with _lock:
-        _provider_settings, _provider_error, _provider_project = None, None, None
-        _configured = False
+        _config = None
+        _accounts.clear()
         _clients.clear()
         _existing.clear()
+        adopters.clear()
     listing.invalidate()
+
+
+def _default_account(config: ConfigGetter | None) -> Account:
+    """`sigsentry:` settings with the environment's fallbacks. Without the stack config (no
+    `configure` yet) they are the environment's alone, and `check` reports nothing."""
+    if config is None:
+        try:
+            return Account(resolve_settings(None), _project_only(None))
+        except ConfigurationError as error:
+            return Account(error, _project_only(None))
+    settings: ClientSettings | ConfigurationError
+    try:
+        settings = resolve_settings(config)
+        project = settings.project_id
+        if project:  # the key's characters `resolve_settings` has checked already
+            check_header_value(project, CONFIG_PROJECT_ID)
+        fault = None
+    except ConfigurationError as error:
+        settings, project, fault = error, _project_only(config), str(error)
+    try:
+        validate = read_validate(config)
+    except ConfigurationError as error:
+        validate, fault = False, fault or str(error)
+    return Account(settings, project, fault=fault, validate=validate)
+
+
+def _named_account(name: str, config: ConfigGetter | None) -> Account:
+    """The `name:` settings, never the environment's. A name `check` refuses (it reports the
+    name itself) has no settings fault to report."""
+    try:
+        settings: ClientSettings | ConfigurationError = resolve_settings(config, account=name)
+    except ConfigurationError as error:
+        settings = error
+    if isinstance(settings, ClientSettings):
+        return Account(settings, settings.project_id)
+    fault = None if validate_name(name) is not None else str(settings)
+    return Account(settings, None, fault=fault)
+
+
+def _project_only(config: ConfigGetter | None) -> str | None:
+    """`sigsentry:projectId` (or SIGSENTRY_PROJECT_ID) when the other settings are broken."""
+    value = config(CONFIG_PROJECT_ID) if config else None
+    if not isinstance(value, str) or not value.strip():
+        value = os.environ.get(ENV_PROJECT_ID, "")
+    return value.strip() or None
+
+
+def _client_for(settings: ClientSettings) -> SigSentryClient:
+    """The process's client for `settings`, shared by every thread and account that use them.
+
+    Its retries and waits print one line each to stderr, which the Pulumi CLI shows the user
+    (a dynamic provider has no engine connection to log through).
+    """
+    from ._client import SigSentryClient, print_progress
+
+    with _lock:
+        client = _clients.get(settings)
+        if client is None:
+            client = SigSentryClient.from_settings(settings, pool=_http, notify=print_progress)
+            _clients[settings] = client
+    return client

@@ -4,7 +4,8 @@ The engine runs it inside the `python -m pulumi.dynamic` plugin: one process per
 to four calls at once, one provider object per distinct pickled `__provider`. The object is
 pickled into the stack's state by reference (`sigsentry_pulumi.provider.LogSourceProvider`,
 88 base64 characters), so it holds nothing: no client, no lock, no secret. What the
-process shares (HTTP client, settings, the list walk) lives in `_runtime`.
+process shares (the accounts with their settings and clients, the HTTP client, the list walk)
+lives in `_runtime`; each call asks it once for the resource's account.
 
 The engine strips secret marks before each call (the plugin answers `acceptSecrets=False`), so
 credentials arrive here as plaintext, and it re-marks `credentials` secret in every output
@@ -18,8 +19,8 @@ What each operation does:
   skipped. Broken provider settings (no API key, a key that cannot be sent in a header, a
   malformed `sigsentry:apiUrl`) fail it with the message an API call would give, so a preview
   fails as `up` would, without a request; `sigsentry:validate=true` adds one list request per
-  process (`_preflight`).
-* every call uses the settings of the resource's `account` input (`_accounts`): absent, the
+  process (`_runtime.Account.problem`).
+* every call uses the settings of the resource's `account` input (`_runtime.account`): absent, the
   `sigsentry:` settings; `tenantb`, those under `tenantb:`. Changing `account` replaces the
   source.
 * `diff`: old outputs against new inputs; `type` or `projectId` changing means replacement; an
@@ -79,9 +80,9 @@ What each operation does:
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
   refresh of a program that never set `project_id` does not show it as drift.
   With `verify` true (and credentials in state: not for `LogSource.get`), the read also runs
-  SigSentry's test call, at most `MAX_REFRESH_TESTS` at once per process; when it fails, the
-  read records empty credentials, so refresh shows `credentials` as drift and the next `up`
-  sends the program's credentials again and verifies them.
+  SigSentry's test call, at most `_runtime.MAX_REFRESH_TESTS` at once per process; when it
+  fails, the read records empty credentials, so refresh shows `credentials` as drift and the
+  next `up` sends the program's credentials again and verifies them.
 * `delete`: one DELETE; a source already gone counts as deleted (a 404 for a path that is not
   an API route, a wrong `sigsentry:apiUrl`, is raised). The id a create of this process got
   back as a replay is kept instead (see forced replacement above).
@@ -93,7 +94,6 @@ use `LogSource(adopt_id=...)` to manage an existing source, `LogSource.get` to r
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -108,8 +108,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import _accounts, _preflight, _runtime
-from ._accounts import ACCOUNT_KEY
+from . import _runtime
+from ._accounts import account_of
 from ._constants import IDEMPOTENCY_WINDOW_HOURS
 from ._errors import (
     LogSourceGoneError,
@@ -122,6 +122,7 @@ from ._errors import (
 )
 from ._rules import is_unknown
 from ._types import (
+    ACCOUNT_KEY,
     ADOPT_KEY,
     COMPARED_STATE,
     FILLED_DEFAULTS,
@@ -140,11 +141,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LogSourceProvider"]
 
-MAX_REFRESH_TESTS: Final = 3
-"""Test calls one refresh runs at once (`verify=True` sources; see `read`)."""
-_refresh_tests = threading.BoundedSemaphore(MAX_REFRESH_TESTS)
-_adopters: dict[str, str] = {}
-"""adopt id -> the resource identity claiming it, in this deployment (one plugin process)."""
 MAX_CREATE_GENERATIONS: Final = 20
 """Replays of deleted sources one create steps over before it gives up."""
 # From the property table (`_types.PROPERTIES`), by state name.
@@ -157,19 +153,15 @@ class LogSourceProvider(ResourceProvider):
     """CRUD for SigSentry log sources. Takes no arguments and keeps no state of its own."""
 
     def configure(self, req: ConfigureRequest) -> None:
-        _runtime.configure_provider(req.config.get)
-        _preflight.configure(req.config.get)
-        _accounts.configure(req.config.get)
+        _runtime.configure(req.config.get)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # The rules live in `validation`, shared with `sigsentry_pulumi.testing.LogSourceMocks`;
         # only the provider settings, which need the stack config, are checked here alone.
-        inputs, problems = check_inputs(news, adopters=_adopters)
+        # Plugin-side twin of `resource._claim`, for adopt ids the program only learns later.
+        inputs, problems = check_inputs(news, adopters=_runtime.adopters)
         failures = [CheckFailure(p.field, p.reason) for p in problems]
-        if _accounts.account_of(inputs) is None:
-            settings_problem = _preflight.problem()
-        else:
-            settings_problem = _accounts.problem(inputs)
+        settings_problem = _runtime.account(inputs).problem()
         if settings_problem is not None:
             # No property: the engine shows "<type> resource '<name>' has a problem: <reason>".
             failures.insert(0, CheckFailure("", settings_problem))
@@ -177,7 +169,7 @@ class LogSourceProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in COMPARED_KEYS if _differs(_input(olds, key), _input(news, key))]
-        configured = _accounts.project_id(news)
+        configured = _runtime.account(news).project_id
         if _project_differs(olds.get("projectId"), news.get("projectId"), configured):
             changed.append("projectId")
         replaces = [key for key in changed if key in REPLACE_KEYS]
@@ -190,7 +182,7 @@ class LogSourceProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = _accounts.client(props)
+        client = _runtime.account(props).client()
         project = props.get("projectId") or client.project_id
         if isinstance(props.get(ADOPT_KEY), str):
             return _adopt(client, props, project)
@@ -207,7 +199,7 @@ class LogSourceProvider(ResourceProvider):
         return CreateResult(record.id, _outputs(props, record, project))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = _accounts.client(news)
+        client = _runtime.account(news).client()
         project = olds.get("projectId") or news.get("projectId") or client.project_id
         verify = bool(_input(news, "verify"))
         changes = {
@@ -239,7 +231,8 @@ class LogSourceProvider(ResourceProvider):
         return UpdateResult(outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        client = _accounts.client(props)
+        account = _runtime.account(props)
+        client = account.client()
         project = props.get("projectId") or client.project_id
         # A miss here is confirmed by a fresh walk: one glitching list page drops nothing.
         record = _runtime.listing.find(client, id_, project)
@@ -262,7 +255,7 @@ class LogSourceProvider(ResourceProvider):
                 # The stored credentials stopped working behind Pulumi's back: record that
                 # they are not the program's any more, so the next `up` sends them again.
                 live["credentials"] = {}
-        if _accounts.account_of(props) is not None:
+        if account_of(props) is not None:
             live[ACCOUNT_KEY] = props[ACCOUNT_KEY]  # which settings found it, not an API field
         for own in (IDENTITY_KEY, ADOPT_KEY):
             if isinstance(props.get(own), str):
@@ -272,7 +265,7 @@ class LogSourceProvider(ResourceProvider):
         # difference between old and new inputs. A project the program did not set must not
         # appear there: it is the provider's default, so only another project is an input.
         inputs = dict(live)
-        configured = _accounts.project_id(props)
+        configured = account.project_id
         if project and configured is not None and project != configured:
             inputs["projectId"] = project
         return ReadResult(id_, _outputs(live, record, project), inputs)
@@ -289,7 +282,7 @@ class LogSourceProvider(ResourceProvider):
                 "first, then a new one is made) or change one of its inputs"
             )
             return
-        client = _accounts.client(props)
+        client = _runtime.account(props).client()
         try:
             client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
         except NotFoundError:
@@ -327,7 +320,7 @@ def _project_differs(old: Any, new: Any, configured: str | None) -> bool:
 
 def _still_valid(client: SigSentryClient, log_source_id: str, project: str | None) -> bool:
     """Whether SigSentry's test call accepts the stored credentials (a refresh with verify)."""
-    with _refresh_tests:
+    with _runtime.refresh_tests:
         return client.test_log_source(log_source_id, project_id=project).ok
 
 

@@ -264,21 +264,33 @@ def _props(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(STATE_NAMES), **inputs, **dict.fromkeys(COMPUTED_OUTPUTS)}
 
 
-_claims: dict[str, str] = {}
-"""adopt id -> the resource adopting it, in the program run `_claims_run` names."""
-_claims_run: list[object] = []
+class _Claims:
+    """adopt id -> the resource adopting it, in the program run `run` names (the program's
+    only state: a program process may run the program more than once, as tests do)."""
+
+    def __init__(self) -> None:
+        self.run: object = None
+        self.ids: dict[str, str] = {}
+
+
+_claims = _Claims()
 
 
 def _claim(adopt_id: object, resource_name: str) -> None:
     """Refuse a second resource adopting the same source, while the program runs (so a preview
-    fails before any write). An id known only later is checked by the provider's `check`."""
+    fails before any write). An id known only later is checked by the provider's `check`.
+
+    Two checks, one rule: this one fails at the very `LogSource(...)` line, in any program run
+    (with the testing kit's mocks or any other) and before the engine starts the plugin; the
+    provider's `check` (`_runtime.adopters`) sees the ids that are `Output`s here, known only
+    once their resources exist. Neither can see another stack or another process.
+    """
     if not isinstance(adopt_id, str):
         return
     run = pulumi.runtime.settings.SETTINGS.monitor  # a new one for every program run
-    if not _claims_run or _claims_run[0] is not run:
-        _claims.clear()
-        _claims_run[:] = [run]
-    other = _claims.setdefault(adopt_id, resource_name)
+    if _claims.run is not run:
+        _claims.run, _claims.ids = run, {}
+    other = _claims.ids.setdefault(adopt_id, resource_name)
     if other != resource_name:
         raise ValueError(
             f"log source {adopt_id} is already adopted by the resource {other!r} of this stack; "

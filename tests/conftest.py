@@ -1,7 +1,7 @@
 """Fixtures for every test: a clean process, the emulator as a real process, raw HTTP to it.
 
 `clean_process_state` (autouse) starts each test with no process-wide SigSentry state
-(`_runtime`, `_preflight`, `_accounts`) and no `SIGSENTRY_*` environment variables, and leaves
+(`_runtime.reset()`) and no `SIGSENTRY_*` environment variables, and leaves
 none behind, so product code run in this process (client, provider, resource) never sees another
 test's settings.
 
@@ -31,16 +31,10 @@ import pytest
 
 from raw_api import connect
 from sigsentry_emulator.testing import EmulatorProcess
-from sigsentry_pulumi import _accounts, _preflight, _runtime
+from sigsentry_pulumi import _runtime
 from tools.pulumi_cli import CLINotFoundError, find_cli
 
 _SIGSENTRY_ENVIRONMENT = ("SIGSENTRY_API_KEY", "SIGSENTRY_API_URL", "SIGSENTRY_PROJECT_ID")
-
-
-def _reset_process_state() -> None:
-    _runtime.reset()
-    _preflight.reset()
-    _accounts.reset()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,9 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def clean_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in _SIGSENTRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    _reset_process_state()
+    _runtime.reset()
     yield
-    _reset_process_state()
+    _runtime.reset()
 
 
 @pytest.fixture(scope="session")

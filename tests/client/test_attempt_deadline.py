@@ -14,7 +14,7 @@ import pytest
 
 from client.fakes import API_KEY
 from sigsentry_pulumi import APITimeoutError, SigSentryClient
-from sigsentry_pulumi._deadline import attempt_deadline
+from sigsentry_pulumi._deadline import Deadline
 
 BODY = b'{"success": true, "data": [], "nextCursor": null}'
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(
@@ -89,7 +89,7 @@ def trickle_server(gap: float, trickle: str) -> Iterator[TrickleServer]:
 
 
 def client(url: str, timeout: float, max_retries: int = 0) -> SigSentryClient:
-    # no transport given: the shared client, whose sockets keep to the attempt's deadline
+    # no transport given: the client's own pool, whose sockets keep to the attempt's deadline
     return SigSentryClient(API_KEY, base_url=url, timeout=timeout, max_retries=max_retries)
 
 
@@ -131,15 +131,12 @@ def test_an_answer_that_arrives_in_time_is_read_whole() -> None:
 
 
 def test_the_deadline_is_the_calling_threads_alone_and_ends_with_the_attempt() -> None:
-    from sigsentry_pulumi import _deadline
-
+    deadline = Deadline()
     seen: list[float | None] = []
-    with attempt_deadline(0.5):
-        other = threading.Thread(
-            target=lambda: seen.append(getattr(_deadline._local, "deadline", None))
-        )
+    with deadline.until(0.5):
+        other = threading.Thread(target=lambda: seen.append(deadline.at))
         other.start()
         other.join()
-        assert _deadline._local.deadline is not None
+        assert deadline.at is not None
     assert seen == [None]
-    assert _deadline._local.deadline is None
+    assert deadline.at is None

@@ -176,7 +176,7 @@ def test_one_404_from_the_existence_check_does_not_make_a_second_source(
 
 
 def provider_client_sources() -> list[Any]:
-    client = _runtime.provider_client()
+    client = _runtime.account({}).client()
     return list(client.iter_log_sources())
 
 
