@@ -12,12 +12,15 @@ SIGSENTRY_PULUMI_CLI ?= $(shell tools/pulumi/find-cli)
 export SIGSENTRY_PULUMI_CLI
 BUILT_PULUMI := $(CURDIR)/.tools/bin/pulumi
 
-.PHONY: test lint format demo emulator bench clean cli soak golden
+.PHONY: test lint format demo emulator bench clean cli soak golden dist
 
+# `editable_mode=compat`: the checkout's root goes on sys.path through a plain .pth line, which
+# mypy follows; setuptools' default editable install is an import hook mypy cannot see, so mypy
+# would not find `sigsentry_pulumi` when checking a program outside the checkout.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[emulator,policy,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[emulator,policy,dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 # Built once per machine; again only when the pin (go.mod, go.sum) or the launchers change.
@@ -60,6 +63,12 @@ lint: $(STAMP)
 	$(BIN)/mypy benchmarks
 	$(BIN)/mypy examples
 	$(BIN)/mypy templates
+
+# The sdist and the wheel of a release, in dist/: `build` (in the dev extra) makes them in an
+# isolated environment with the build-system requirements of pyproject.toml.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

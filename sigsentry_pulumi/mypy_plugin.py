@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mypy.checker import TypeChecker
-from mypy.nodes import CallExpr, DictExpr, StrExpr, TypeInfo
+from mypy.nodes import ARG_NAMED, CallExpr, DictExpr, Expression, StrExpr, TypeInfo
 from mypy.plugin import FunctionSigContext, Plugin
 from mypy.types import (
     AnyType,
+    CallableType,
     FunctionLike,
     LiteralType,
     Type,
@@ -62,36 +63,69 @@ class SigSentryPlugin(Plugin):
 
 
 def _check_credentials(ctx: FunctionSigContext) -> FunctionLike:
-    """One overload of the call: the one of the call's `type` checks the dict literal itself."""
-    # The overloads take `**args: Unpack[CloudWatchArgs]` (and so on): spelt out, the keywords
-    # are parameters, and the call's own keywords say which expression goes to which.
-    signature = ctx.default_signature.with_unpacked_kwargs()
+    """One overload of the call (mypy asks for each in turn): the call's `type` decides.
+
+    The call's arguments are read by name, from the call itself when the overload takes them
+    as `**kwargs: Unpack[...]` (PEP 692), so the check holds whatever shape the overloads have.
+    """
+    declared = ctx.default_signature
+    # An overload taking `**kwargs: Unpack[SomeTypedDict]` becomes one with named parameters,
+    # as mypy checks it; an overload with named parameters is returned as it is.
+    signature = declared.with_unpacked_kwargs()
     names = signature.arg_names
-    if "type" not in names or "credentials" not in names or not isinstance(ctx.context, CallExpr):
-        return signature  # LogSource(name, LogSourceArgs(...), opts)
+    if "type" not in names or "credentials" not in names:
+        return declared  # LogSource(name, LogSourceArgs(...), opts)
+    type_args = _argument(ctx, "type")
+    if len(type_args) != 1 or not isinstance(type_args[0], StrExpr):
+        return declared
     type_index, credentials_index = names.index("type"), names.index("credentials")
-    given = dict(zip(ctx.context.arg_names, ctx.context.args, strict=True))
-    type_arg, literal = given.get("type"), given.get("credentials")
-    if not isinstance(type_arg, StrExpr):
-        return signature
-    source_type = type_arg.value
+    source_type = type_args[0].value
     if source_type not in LOG_SOURCE_TYPES:
+        # Said once (mypy drops the same error reported again for the other overloads); every
+        # overload then accepts any `type` and `credentials`, so mypy adds no "No overload
+        # variant" error listing every signature, and still checks the other arguments.
         ctx.api.fail(
             f'"{source_type}" is not a SigSentry log source type; use one of: '
             + ", ".join(LOG_SOURCE_TYPES),
-            type_arg,
+            type_args[0],
         )
-        return signature
+        return _accepting(signature, type_index, credentials_index)
     if _literal(signature.arg_types[type_index]) != source_type:
-        return signature
+        return declared
     shape = _typed_dict(signature.arg_types[credentials_index])
-    if shape is None or not isinstance(literal, DictExpr) or not isinstance(ctx.api, TypeChecker):
-        return signature
+    credentials_args = _argument(ctx, "credentials")
+    if shape is None or len(credentials_args) != 1:
+        return declared
+    literal = credentials_args[0]
+    if not isinstance(literal, DictExpr) or not isinstance(ctx.api, TypeChecker):
+        return declared
     # Check the literal against this type's TypedDict (mypy reports each key at fault), then
     # let this overload accept it, so mypy does not add a vague "No overload variant" error.
     ctx.api.expr_checker.accept(literal, type_context=shape)
+    return _accepting(signature, credentials_index)
+
+
+def _argument(ctx: FunctionSigContext, name: str) -> list[Expression]:
+    """The expressions the call passes as parameter `name`: mypy's own mapping when the
+    overload declares the parameter, else the call's keyword argument of that name."""
+    declared = ctx.default_signature
+    if name in declared.arg_names:
+        return ctx.args[declared.arg_names.index(name)]
+    call = ctx.context
+    if not isinstance(call, CallExpr):
+        return []
+    return [
+        arg
+        for arg, kind, arg_name in zip(call.args, call.arg_kinds, call.arg_names, strict=True)
+        if kind == ARG_NAMED and arg_name == name
+    ]
+
+
+def _accepting(signature: CallableType, *indexes: int) -> CallableType:
+    """`signature` with the parameters at `indexes` taking anything."""
     arg_types = list(signature.arg_types)
-    arg_types[credentials_index] = AnyType(TypeOfAny.special_form)
+    for index in indexes:
+        arg_types[index] = AnyType(TypeOfAny.special_form)
     return signature.copy_modified(arg_types=arg_types)
 
 

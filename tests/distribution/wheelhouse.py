@@ -32,7 +32,14 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-SDIST_INPUTS = ("pyproject.toml", "README.md", "sigsentry_pulumi", "sigsentry_emulator")
+SDIST_INPUTS = (
+    "pyproject.toml",
+    "setup.py",
+    "README.md",
+    "LICENSE",
+    "sigsentry_pulumi",
+    "sigsentry_emulator",
+)
 BUILD_TIMEOUT_SECONDS = 180
 INSTALL_TIMEOUT_SECONDS = 180
 _SKIPPED_METADATA = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
