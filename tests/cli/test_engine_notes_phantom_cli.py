@@ -129,3 +129,98 @@ def test_an_output_carried_in_the_inputs_stays_known_in_the_preview_of_an_update
     assert bench.resource(stack, "upstream")["inputs"][COMPUTED] == computed
     set_config(stack, label="three")
     assert summary(stack.preview()) == {"update": 1, "same": 2}
+
+
+def sources_chained(*, carrying: bool) -> Callable[[], None]:
+    """Two `LogSource`s, `downstream`'s credentials reading `upstream`'s ``tenant_id``; with
+    `carrying`, served by `CarryingProvider` (the provider change under trial)."""
+
+    def program() -> None:
+        import contextlib
+        from unittest import mock
+
+        import pulumi
+
+        import sigsentry_pulumi.resource
+        from cli.carrying_provider import CarryingProvider
+        from sigsentry_pulumi import LogSource
+
+        swap = (
+            mock.patch.object(sigsentry_pulumi.resource, "LogSourceProvider", CarryingProvider)
+            if carrying
+            else contextlib.nullcontext()
+        )
+        sources = ['{app="checkout"}']
+        with swap:
+            upstream = LogSource(
+                "upstream",
+                type="loki",
+                name=pulumi.Config().get("label") or "one",
+                credentials={"host": "https://loki.example", "apiKey": "upstream-key"},
+                sources=sources,
+            )
+            tenant: Any = upstream.tenant_id
+            LogSource(
+                "downstream",
+                type="loki",
+                name="downstream",
+                credentials={"host": "https://loki.example", "apiKey": tenant},
+                sources=sources,
+            )
+
+    return program
+
+
+def writes(emulator: Any, mark: int) -> list[str]:
+    """The emulator's write requests since `mark`, as "METHOD path"."""
+    return [
+        f"{r['method']} {r['path']}" for r in emulator.requests()[mark:] if r["method"] != "GET"
+    ]
+
+
+def test_log_source_reading_a_changed_sources_tenant_id_previews_a_phantom_update(
+    bench: Bench, emulator: Any
+) -> None:
+    stack = emulator_stack(bench, emulator, sources_chained(carrying=False))
+    stack.up()
+    assert "tenantId" not in bench.resource(stack, "upstream")["inputs"]
+    set_config(stack, label="two")
+    assert summary(stack.preview()) == {"update": 2, "same": 1}
+    mark = len(emulator.requests())
+    assert changes(stack.up()) == {"update": 1, "same": 2}
+    upstream = bench.resource(stack, "upstream")["id"]
+    assert writes(emulator, mark) == [f"PUT /v1/config/log-sources/{upstream}"]
+
+
+def test_log_source_carrying_tenant_id_in_its_inputs_previews_no_phantom_update(
+    bench: Bench, emulator: Any
+) -> None:
+    stack = emulator_stack(bench, emulator, sources_chained(carrying=True))
+    stack.up()
+    tenant = bench.resource(stack, "upstream")["outputs"]["tenantId"]
+    # straight after the create there is nothing to carry yet: the phantom update stays
+    set_config(stack, label="two")
+    assert summary(stack.preview()) == {"update": 2, "same": 1}
+    set_config(stack, label="one")
+    # a refresh puts tenantId among the inputs, showing no drift
+    assert changes(stack.refresh()) == {"same": 3}
+    assert bench.resource(stack, "upstream")["inputs"]["tenantId"] == tenant
+    assert summary(stack.preview()) == {"same": 3}
+    set_config(stack, label="two")
+    assert summary(stack.preview()) == {"update": 1, "same": 2}
+    mark = len(emulator.requests())
+    assert changes(stack.up()) == {"update": 1, "same": 2}
+    upstream = bench.resource(stack, "upstream")["id"]
+    assert writes(emulator, mark) == [f"PUT /v1/config/log-sources/{upstream}"]
+    # check carries it on from the old inputs: the next change previews the same way
+    assert bench.resource(stack, "upstream")["inputs"]["tenantId"] == tenant
+    set_config(stack, label="three")
+    assert summary(stack.preview()) == {"update": 1, "same": 2}
+
+
+def emulator_stack(bench: Bench, emulator: Any, program: Callable[[], None]) -> Any:
+    return bench.stack(
+        program,
+        config={"sigsentry:apiUrl": emulator.url},
+        secrets={"sigsentry:apiKey": emulator.api_key},
+    )
