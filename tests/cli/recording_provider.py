@@ -131,18 +131,22 @@ class RecordingProvider(ResourceProvider):
         )
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Echoes `news` plus ``checkedBy``; ``check_sleep`` seconds first."""
+        """Echoes `news` plus ``checkedBy``; ``check_sleep`` seconds first; each key named in
+        ``check_carry`` that `news` lacks is copied from `olds` (the old inputs) when there."""
         start = time.time()
         self._sleep("check_sleep")
         inputs = {k: v for k, v in news.items() if v is not None}
         inputs[CHECK_MARK] = "check"
+        for key in self.behaviour.get("check_carry", ()):
+            if inputs.get(key) is None and olds.get(key) is not None:
+                inputs[key] = olds[key]
         _record("check", start, olds=olds, news=news, news_types=_types(news))
         return CheckResult(inputs, [])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """``diff``: a dict of DiffResult arguments to answer whatever changed, or "engine" for
         DiffResult() (changes=None); by default the changed input keys, replacing on the keys in
-        ``replace_keys``, with ``delete_before_replace`` passed through."""
+        ``replace_keys``, with ``delete_before_replace`` and ``stables`` passed through."""
         start = time.time()
         _record("diff", start, id=id_, olds=olds, news=news)
         fixed = self.behaviour.get("diff")
@@ -160,6 +164,7 @@ class RecordingProvider(ResourceProvider):
             changes=bool(changed),
             replaces=[k for k in changed if k in replace_keys],
             delete_before_replace=self.behaviour.get("delete_before_replace"),
+            stables=self.behaviour.get("stables"),
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -199,7 +204,8 @@ class RecordingProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """``read``: "echo" (default), "gone" (ReadResult(None, {})), "none" (outs=None), or
         "drift": ``label`` reads back as "drifted", in the outputs and, with
-        ``read_inputs``, in the returned inputs too."""
+        ``read_inputs``, in the returned inputs too; "outputs-as-inputs": echoes, returning
+        the outputs (``computed`` included) as the inputs too."""
         start = time.time()
         _record("read", start, id=id_, props=props)
         mode = self.behaviour.get("read", "echo")
@@ -208,6 +214,8 @@ class RecordingProvider(ResourceProvider):
         if mode == "none":
             return ReadResult(id_, None)
         outs = _echo(props)
+        if mode == "outputs-as-inputs":
+            return ReadResult(id_, outs, dict(outs))
         if mode == "drift":
             outs["label"] = "drifted"
             if self.behaviour.get("read_inputs"):
