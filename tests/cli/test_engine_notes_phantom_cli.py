@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from cli.engine_notes_support import Bench
+from cli.engine_notes_support import Bench, set_config
 from cli.recording_provider import COMPUTED, UNKNOWN_MARK, Recorded, RecordingProvider
-from cli.test_engine_notes_operations_cli import changes, set_config
+from cli.stacks import changes
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
@@ -131,44 +131,36 @@ def test_an_output_carried_in_the_inputs_stays_known_in_the_preview_of_an_update
     assert summary(stack.preview()) == {"update": 1, "same": 2}
 
 
-def sources_chained(*, carrying: bool) -> Callable[[], None]:
-    """Two `LogSource`s, `downstream`'s credentials reading `upstream`'s ``tenant_id``; with
-    `carrying`, served by `CarryingProvider` (the provider change under trial)."""
+def sources_chained() -> None:
+    """Two `LogSource`s, `downstream`'s credentials reading `upstream`'s ``tenant_id``."""
+    import pulumi
 
-    def program() -> None:
-        import contextlib
-        from unittest import mock
+    from sigsentry_pulumi import LogSource
 
-        import pulumi
+    sources = ['{app="checkout"}']
+    upstream = LogSource(
+        "upstream",
+        type="loki",
+        name=pulumi.Config().get("label") or "one",
+        credentials={"host": "https://loki.example", "apiKey": "upstream-key"},
+        sources=sources,
+    )
+    tenant: Any = upstream.tenant_id
+    LogSource(
+        "downstream",
+        type="loki",
+        name="downstream",
+        credentials={"host": "https://loki.example", "apiKey": tenant},
+        sources=sources,
+    )
 
-        import sigsentry_pulumi.resource
-        from cli.carrying_provider import CarryingProvider
-        from sigsentry_pulumi import LogSource
 
-        swap = (
-            mock.patch.object(sigsentry_pulumi.resource, "LogSourceProvider", CarryingProvider)
-            if carrying
-            else contextlib.nullcontext()
-        )
-        sources = ['{app="checkout"}']
-        with swap:
-            upstream = LogSource(
-                "upstream",
-                type="loki",
-                name=pulumi.Config().get("label") or "one",
-                credentials={"host": "https://loki.example", "apiKey": "upstream-key"},
-                sources=sources,
-            )
-            tenant: Any = upstream.tenant_id
-            LogSource(
-                "downstream",
-                type="loki",
-                name="downstream",
-                credentials={"host": "https://loki.example", "apiKey": tenant},
-                sources=sources,
-            )
-
-    return program
+def emulator_stack(bench: Bench, emulator: Any, program: Callable[[], None]) -> Any:
+    return bench.stack(
+        program,
+        config={"sigsentry:apiUrl": emulator.url},
+        secrets={"sigsentry:apiKey": emulator.api_key},
+    )
 
 
 def writes(emulator: Any, mark: int) -> list[str]:
@@ -178,49 +170,29 @@ def writes(emulator: Any, mark: int) -> list[str]:
     ]
 
 
-def test_log_source_reading_a_changed_sources_tenant_id_previews_a_phantom_update(
+def test_a_log_source_reading_another_ones_tenant_id_previews_no_update_once_refreshed(
     bench: Bench, emulator: Any
 ) -> None:
-    stack = emulator_stack(bench, emulator, sources_chained(carrying=False))
+    stack = emulator_stack(bench, emulator, sources_chained)
     stack.up()
-    assert "tenantId" not in bench.resource(stack, "upstream")["inputs"]
+    upstream = bench.resource(stack, "upstream")
+    # Straight after the create the engine forces the phantom update: nothing is carried yet.
+    assert "tenantId" not in upstream["inputs"]
     set_config(stack, label="two")
     assert summary(stack.preview()) == {"update": 2, "same": 1}
     mark = len(emulator.requests())
     assert changes(stack.up()) == {"update": 1, "same": 2}
-    upstream = bench.resource(stack, "upstream")["id"]
-    assert writes(emulator, mark) == [f"PUT /v1/config/log-sources/{upstream}"]
-
-
-def test_log_source_carrying_tenant_id_in_its_inputs_previews_no_phantom_update(
-    bench: Bench, emulator: Any
-) -> None:
-    stack = emulator_stack(bench, emulator, sources_chained(carrying=True))
-    stack.up()
-    tenant = bench.resource(stack, "upstream")["outputs"]["tenantId"]
-    # straight after the create there is nothing to carry yet: the phantom update stays
-    set_config(stack, label="two")
-    assert summary(stack.preview()) == {"update": 2, "same": 1}
-    set_config(stack, label="one")
-    # a refresh puts tenantId among the inputs, showing no drift
+    assert writes(emulator, mark) == [f"PUT /v1/config/log-sources/{upstream['id']}"]
+    # A refresh puts tenantId and createdAt among the inputs, showing no drift ...
     assert changes(stack.refresh()) == {"same": 3}
-    assert bench.resource(stack, "upstream")["inputs"]["tenantId"] == tenant
+    carried = bench.resource(stack, "upstream")["inputs"]
+    assert carried["tenantId"] == upstream["outputs"]["tenantId"]
+    assert carried["createdAt"] == upstream["outputs"]["createdAt"]
     assert summary(stack.preview()) == {"same": 3}
-    set_config(stack, label="two")
-    assert summary(stack.preview()) == {"update": 1, "same": 2}
-    mark = len(emulator.requests())
-    assert changes(stack.up()) == {"update": 1, "same": 2}
-    upstream = bench.resource(stack, "upstream")["id"]
-    assert writes(emulator, mark) == [f"PUT /v1/config/log-sources/{upstream}"]
-    # check carries it on from the old inputs: the next change previews the same way
-    assert bench.resource(stack, "upstream")["inputs"]["tenantId"] == tenant
-    set_config(stack, label="three")
-    assert summary(stack.preview()) == {"update": 1, "same": 2}
-
-
-def emulator_stack(bench: Bench, emulator: Any, program: Callable[[], None]) -> Any:
-    return bench.stack(
-        program,
-        config={"sigsentry:apiUrl": emulator.url},
-        secrets={"sigsentry:apiKey": emulator.api_key},
-    )
+    # ... and from then on the dependent of a changed source previews as unchanged.
+    for label in ("three", "four"):  # check carries them on from the old inputs
+        set_config(stack, label=label)
+        assert summary(stack.preview()) == {"update": 1, "same": 2}
+        mark = len(emulator.requests())
+        assert changes(stack.up()) == {"update": 1, "same": 2}
+        assert writes(emulator, mark) == [f"PUT /v1/config/log-sources/{upstream['id']}"]
