@@ -97,7 +97,7 @@ def user_environment(pulumi_env: PulumiEnvironment) -> dict[str, str]:
 def typed_value(key: str, emulator: Any) -> str:
     """What the user types at `pulumi config set --secret KEY`'s prompt."""
     if key == "sigsentry:apiKey":
-        return emulator.api_key
+        return str(emulator.api_key)
     return HOST if key.endswith("_host") else CREDENTIAL_A
 
 
@@ -211,7 +211,8 @@ def test_the_printed_lines_run_as_they_stand_adopt_every_source_without_a_post(
         assert linted.returncode == 0, linted.stdout + linted.stderr
 
     # The user's service-account key file, as Google hands it out (many lines).
-    (out / "key.json").write_text(json.dumps(json.loads(SERVICE_ACCOUNT), indent=2) + "\n")
+    key_file = json.dumps(json.loads(SERVICE_ACCOUNT), indent=2)
+    (out / "key.json").write_text(key_file + "\n")
     before = len(emulator.requests())
     env = user_environment(pulumi_env)
     outputs = carry_out(lines, emulator, env, tmp_path)
@@ -229,9 +230,7 @@ def test_the_printed_lines_run_as_they_stand_adopt_every_source_without_a_post(
     elastic_id = by_name["Elasticsearch cluster of the search team"]
     assert emulator.credential_differences(elastic_id, {"host": HOST, "apiKey": CREDENTIAL_A}) == []
     gcp_id = by_name["Cloud Run revisions of the billing service in europe"]
-    assert emulator.credential_differences(gcp_id, {"serviceAccountJson": "x"}) == [
-        "serviceAccountJson"
-    ]
+    assert emulator.credential_differences(gcp_id, {"serviceAccountJson": key_file}) == []
     exported = subprocess.run(
         [str(pulumi_env.cli), "stack", "export"],
         cwd=out,
@@ -251,10 +250,25 @@ def test_the_printed_lines_run_as_they_stand_adopt_every_source_without_a_post(
     # run.py again: nothing to change.
     again = carry_out(["python run.py preview"], emulator, env, out)[0]
     assert f"{count} unchanged" in again, again
+
+    # The printed alternative, taken later: elastic's user and password instead of its apiKey.
+    alternative = [line.removeprefix("#   ") for line in lines if line.startswith("#   ")]
+    assert alternative == [
+        f"pulumi config set --secret {elastic}_{k}" for k in ("username", "password")
+    ]
+    before = len(emulator.requests())
+    switched = carry_out(
+        [f"pulumi config rm {elastic}_apiKey", *alternative, "python run.py up"], emulator, env, out
+    )[-1]
+    assert "~ 1 updated" in switched, switched
+    assert writes(emulator, before) == [("PUT", f"{LOG_SOURCES}/{elastic_id}")]
+    typed = {"host": HOST, "username": CREDENTIAL_A, "password": CREDENTIAL_A}
+    assert emulator.credential_differences(elastic_id, typed) == []
     assert_no_plaintext(
         {
             **{f"step {i}": text for i, text in enumerate(outputs)},
             "again": again,
+            "switched": switched,
             **backend_files(pulumi_env),
         },
         emulator.api_key,
