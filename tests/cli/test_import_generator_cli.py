@@ -23,6 +23,9 @@ import pytest
 from cli.stacks import CREDENTIAL_A, assert_no_plaintext, backend_files, writes
 from raw_api import LOG_SOURCES, list_sources
 from samples import CREDENTIALS, SERVICE_ACCOUNT, SOURCES
+from sigsentry_pulumi._constants import DEFAULT_API_URL
+from sigsentry_pulumi._models import LogSourceRecord
+from sigsentry_pulumi.cli import generate_program, instructions
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
@@ -344,3 +347,24 @@ def test_help_names_every_flag_and_the_key_variable(emulator: Any) -> None:
     assert "run.py" in shown.stdout
     top = generate(emulator, "--help")
     assert top.returncode == 0 and "import" in top.stdout
+
+
+def test_docs_show_what_the_command_prints() -> None:
+    """docs/provider.md's sample output, rebuilt from its two sources, line for line."""
+    doc = (ROOT / "docs" / "provider.md").read_text()
+    shown = doc[doc.index("$ sigsentry-pulumi import --out adopted\n") :].splitlines()[1:]
+    shown = shown[: shown.index("python run.py up") + 1]
+    records = [
+        LogSourceRecord(
+            id=f"ls_{name}",
+            tenant_id="tnt_doc",
+            type=kind,
+            name=name,
+            sources=["x"],
+            is_active=True,
+        )
+        for kind, name in (("datadog", "payments"), ("elastic", "search"))
+    ]
+    _, secrets = generate_program(records)
+    printed = instructions(Path("adopted"), len(records), DEFAULT_API_URL, None, secrets)
+    assert printed[: len(shown)] == shown
