@@ -84,6 +84,12 @@ RESERVED: Final = frozenset({"config", "pulumi", "value"})
 RUNNER_NAME: Final = "run.py"
 FLAG_API_URL: Final = f"--api-url (or {ENV_API_URL})"
 FLAG_PROJECT_ID: Final = f"--project-id (or {ENV_PROJECT_ID})"
+# What stands for each stack setting here: the command reads no stack config.
+COMMAND_SETTINGS: Final = {
+    CONFIG_API_URL: FLAG_API_URL,
+    CONFIG_PROJECT_ID: FLAG_PROJECT_ID,
+    CONFIG_API_KEY: ENV_API_KEY,
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,8 @@ class SecretKey:
     """A secret config key the generated program reads.
 
     `required`: the program fails without it. `instead_of`: read only when that key is not set
-    (the other of a type's two ways, `ONE_OF`).
+    (the other of a type's two ways, `ONE_OF`). `from_file`: the printed line reads the value
+    from this file (`FROM_FILE`).
     """
 
     name: str
@@ -247,30 +254,41 @@ def _failure(error: Exception) -> str:
             f"SigSentry {error.method} {error.path} got no answer: check {FLAG_API_URL} and the "
             "network, then retry"
         )
-    if not isinstance(error, APIStatusError):
-        return str(error)
-    text = f"SigSentry API error {error.status} {error.code}: {error.message}"
+    hint = _hint(error) if isinstance(error, APIStatusError) else None
+    if not isinstance(error, APIStatusError) or hint is None:
+        return _translated(str(error))
+    text = f"SigSentry API error {error.status} {error.code}: {error.message}. {hint}"
+    return text + (f" [request id {error.request_id}]" if error.request_id else "")
+
+
+def _hint(error: APIStatusError) -> str | None:
+    """The command's own hint for the errors whose library hint names a stack setting."""
     if isinstance(error, AuthenticationError):
-        text += f". Check the key in {ENV_API_KEY}"
-    elif isinstance(error, BadRequestError) and any(
+        return f"Check the key in {ENV_API_KEY}"
+    if isinstance(error, BadRequestError) and any(
         d.get("field") == "X-Project-Id" for d in error.details
     ):
-        text += f". A tenant-scoped key needs a project: give {FLAG_PROJECT_ID}"
-    elif isinstance(error, PermissionDeniedError):
-        text += (
-            f". The key in {ENV_API_KEY} needs config:read, and {FLAG_PROJECT_ID} must name a "
+        return f"A tenant-scoped key needs a project: give {FLAG_PROJECT_ID}"
+    if isinstance(error, PermissionDeniedError):
+        return (
+            f"The key in {ENV_API_KEY} needs config:read, and {FLAG_PROJECT_ID} must name a "
             "project the key may act on"
         )
-    elif isinstance(error, RouteNotFoundError):
-        text += (
-            f". That is not a SigSentry API route: check {FLAG_API_URL}, the server root such "
-            f"as {DEFAULT_API_URL}, without /v1"
+    if isinstance(error, RouteNotFoundError):
+        return (
+            f"That is not a SigSentry API route: check {FLAG_API_URL}, the server root such as "
+            f"{DEFAULT_API_URL}, without /v1"
         )
-    elif error.status == 429 or error.status >= 500:
-        text += ". Retry later"
-    if error.request_id:
-        text += f" [request id {error.request_id}]"
-    return text
+    return None
+
+
+def _translated(text: str) -> str:
+    """`text`, plus which of the command's flags or variables stand for the stack settings it
+    names (a message written for programs, which this command does not rewrite)."""
+    named = [
+        f"{setting} is {ours}" for setting, ours in COMMAND_SETTINGS.items() if setting in text
+    ]
+    return text + (f" (for this command, {'; '.join(named)})" if named else "")
 
 
 def instructions(
@@ -320,12 +338,11 @@ def instructions(
         )
     lines += [
         "Lines starting with # are choices: optional keys, and another way to give a credential.",
-        f"`python {RUNNER_NAME} preview` shows each source as a create; `python {RUNNER_NAME} up` "
-        "adopts them:",
-        "one PUT each, no new source, the ids unchanged. It runs the program inline through the",
-        "Automation API with the `pulumi` first on PATH, so it works with a Pulumi release and",
-        "with a CLI that has no Python language host; with a release, `pulumi preview` and",
-        "`pulumi up` do the same.",
+        f"`python {RUNNER_NAME} preview` shows each source as a create; `python {RUNNER_NAME} up`",
+        "adopts them: one PUT each, no new source, the ids unchanged. It runs the program inline",
+        "through the Automation API with the `pulumi` first on PATH, so it works with a Pulumi",
+        "release and with a CLI that has no Python language host; with a release,",
+        "`pulumi preview` and `pulumi up` do the same.",
     ]
     return lines
 

@@ -14,6 +14,8 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,9 @@ from cli.stacks import CREDENTIAL_A, assert_no_plaintext, backend_files, writes
 from raw_api import LOG_SOURCES, list_sources
 from samples import CREDENTIALS, SERVICE_ACCOUNT, SOURCES
 from sigsentry_pulumi._constants import DEFAULT_API_URL
+from sigsentry_pulumi._errors import SigSentryError
 from sigsentry_pulumi._models import LogSourceRecord
-from sigsentry_pulumi.cli import generate_program, instructions
+from sigsentry_pulumi.cli import _failure, generate_program, instructions
 from tools.pulumi_cli import PulumiEnvironment
 
 pytestmark = pytest.mark.slow
@@ -335,6 +338,45 @@ def test_every_hint_names_the_commands_own_flags_and_variables(
         assert "pulumi config" not in run.stderr and "sigsentry:" not in run.stderr
         assert "api_key=" not in run.stderr and "Traceback" not in run.stderr
     assert not Path(out).exists()
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    """A server root that sends every request to a sign-in page, as a wrong URL may."""
+
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", "https://login.example.com/sso")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_message_written_for_programs_says_what_stands_for_each_setting(
+    tmp_path: Path, emulator: Any
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        run = generate(emulator, "import", "--out", str(tmp_path / "out"), "--api-url", url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: SigSentry API error 302") and run.stderr.count("\n") == 1
+    # The library's message may name `sigsentry:apiUrl`; then the command says what it means here.
+    if "sigsentry:apiUrl" in run.stderr:
+        assert "sigsentry:apiUrl is --api-url (or SIGSENTRY_API_URL)" in run.stderr
+
+
+def test_a_stack_setting_named_by_the_library_is_translated_for_the_command() -> None:
+    message = "redirected to https://login.example.com: check sigsentry:apiUrl"
+    assert _failure(SigSentryError(message)) == (
+        f"{message} (for this command, sigsentry:apiUrl is --api-url (or SIGSENTRY_API_URL))"
+    )
+    assert _failure(SigSentryError("no setting named")) == "no setting named"
 
 
 def test_help_names_every_flag_and_the_key_variable(emulator: Any) -> None:
