@@ -18,7 +18,8 @@ The policy, chosen so that a deployment rides out an hour in which 30% of reques
 * a 429 is a request the server refused to look at, not a failure: its waits do not use up the
   attempts but count against the time budget (and at most `MAX_RATE_LIMIT_WAITS` of them);
 * a refused connection (`is_refused`: nothing listens at the address, or it cannot be reached or
-  resolved) is retried only within `REFUSED_RETRY_BUDGET` (4) seconds of waiting, so a wrong
+  resolved) is retried only within `REFUSED_RETRY_BUDGET` (4) seconds of waiting (the last wait
+  cut to fit), so a wrong
   `sigsentry:apiUrl` or a down API fails within about 5 s instead of after ten attempts
   (25-33 s). Nothing was sent, so a retry is about whether the server comes back, and one that
   refuses for 4 s is restarting at best. A lost answer (a connection reset or closed after the
@@ -105,16 +106,21 @@ def transport_retry_delay(
     """Seconds to wait before retrying a request that got no answer, or None to fail now.
 
     `attempt` is the attempt just made (from 1) of `attempts`; `waited` the seconds the call has
-    waited so far, `refused_waited` those spent after refused connections. A refused connection
-    is retried within `REFUSED_RETRY_BUDGET` seconds of such waits; any other retryable failure
-    (a lost answer) within the call's whole `budget`.
+    waited so far, `refused_waited` those spent after refused connections. Any retryable failure
+    waits the usual backoff within the call's whole `budget`; after a refused connection the
+    wait is cut to what is left of `REFUSED_RETRY_BUDGET`, and none left means fail. So a server
+    that refuses for 4 s fails the call, and one that is restarting gets those 4 s whatever
+    the call waited before (its backoff may have reached 8 s).
     """
     if attempt >= attempts or not is_retryable_error(error):
         return None
     delay = retry_delay(attempt - 1, random=random)
+    if is_refused(error):
+        left = REFUSED_RETRY_BUDGET - refused_waited
+        if left <= 0:
+            return None
+        delay = min(delay, left)
     if waited + delay > budget:
-        return None
-    if is_refused(error) and refused_waited + delay > REFUSED_RETRY_BUDGET:
         return None
     return delay
 
