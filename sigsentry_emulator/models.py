@@ -6,7 +6,7 @@
 depend on the log-source type (credential keys, `host` URLs, the service-account JSON) are checked
 by `check_credentials`, because a PUT validates them against the stored source's type.
 
-A deliberate twin: `sigsentry_pulumi/_validation.py` implements the same API rules again for the
+A deliberate twin: `sigsentry_pulumi/_rules.py` implements the same API rules again for the
 provider's offline `check`. Neither imports the other, so the provider's tests, which run against
 this emulator, catch a mistake in either; change a rule in both, from the contract
 (docs/api-contract.md, rendered from these models' OpenAPI schemas).

@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypedDict, TypeVar, Unpack
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -57,11 +57,13 @@ from pydantic import ValidationError
 from ._config import ClientSettings, normalize_api_url, resolve_settings
 from ._constants import (
     CONFIG_API_KEY,
+    CONFIG_API_URL,
     CONFIG_PROJECT_ID,
     CONFIG_TIMEOUT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
+    ENV_API_URL,
     ENV_PROJECT_ID,
     LIST_PAGE_LIMIT,
     LOG_SOURCES_PATH,
@@ -82,10 +84,12 @@ from ._retry import (
     DEFAULT_RETRY_BUDGET,
     MAX_RATE_LIMIT_WAITS,
     PauseGate,
+    is_refused,
     is_retryable_error,
     is_retryable_status,
     may_retry,
     retry_delay,
+    transport_retry_delay,
 )
 from ._types import camel, check_keywords
 
@@ -142,6 +146,7 @@ class _Call:
     attempt: int = 1  # the attempt about to be made (or just made), counting from 1
     rate_limit_waits: int = 0
     waited: float = 0.0
+    refused_waited: float = 0.0  # the part of `waited` that followed refused connections
 
 
 def print_progress(line: str) -> None:
@@ -427,7 +432,7 @@ class SigSentryClient:
             except httpx.TransportError as error:
                 if self._back_off(call, error):
                     continue
-                raise _connection_error(error, method, path, call.attempt, self.timeout) from None
+                raise _connection_error(error, call, self.base_url, self.timeout) from None
             if response.is_success:
                 return response
             if not self._back_off(call, response):
@@ -458,16 +463,28 @@ class SigSentryClient:
     def _back_off(self, call: _Call, outcome: httpx.Response | httpx.TransportError) -> bool:
         """Announce and wait before the next attempt; False when the call must fail instead.
 
-        A refused connection, a timeout or a retryable status uses up an attempt and sleeps; a
-        429 is waited out on the gate every thread of this client shares, without using one.
-        Every wait counts against `retry_budget`.
+        A failed connection, a lost answer or a retryable status uses up an attempt and sleeps;
+        a 429 is waited out on the gate every thread of this client shares, without using one.
+        Every wait counts against `retry_budget`; after a refused connection, within
+        `REFUSED_RETRY_BUDGET` too (`_retry.transport_retry_delay`).
         """
         if not call.retryable:
             return False
         if isinstance(outcome, httpx.TransportError):
-            if call.attempt >= call.attempts or not is_retryable_error(outcome):
+            wait = transport_retry_delay(
+                outcome,
+                attempt=call.attempt,
+                attempts=call.attempts,
+                waited=call.waited,
+                refused_waited=call.refused_waited,
+                budget=self.retry_budget,
+                random=self._jitter,
+            )
+            if wait is None:
                 return False
-            delay = retry_delay(call.attempt - 1, random=self._jitter)
+            if is_refused(outcome):
+                call.refused_waited += wait
+            delay = wait
             why = f"SigSentry did not answer {call.target} ({_transport_failure(outcome)})"
         else:
             status = outcome.status_code
@@ -704,7 +721,21 @@ def _status_error(response: httpx.Response, secrets: Sequence[str]) -> APIStatus
         request_id=_request_id(response, secrets),
         details=details,
         route_missing=not _API_ROUTE.fullmatch(response.request.url.path),
+        location=_location(response, secrets),
     )
+
+
+def _location(response: httpx.Response, secrets: Sequence[str]) -> str | None:
+    """Where a redirect points, as an absolute URL without user, password or query, scrubbed:
+    the server wrote it, and a query may echo anything."""
+    value = response.headers.get("Location")
+    if not value:
+        return None
+    try:
+        target = urlsplit(str(response.request.url.join(value)))
+    except (httpx.InvalidURL, ValueError):
+        return redact(value, secrets)
+    return redact(_address(target.geturl()) + target.path, secrets)
 
 
 def _request_id(response: httpx.Response, secrets: Sequence[str]) -> str | None:
@@ -714,9 +745,18 @@ def _request_id(response: httpx.Response, secrets: Sequence[str]) -> str | None:
 
 
 def _connection_error(
-    error: httpx.TransportError, method: str, path: str, attempts: int, timeout: float
+    error: httpx.TransportError, call: _Call, base_url: str, timeout: float
 ) -> APIConnectionError:
     """The exception for a request that got no answer, with none of `error`'s own text."""
+    method, path, attempts = call.method, call.path, call.attempt
+    if is_refused(error):
+        return APIConnectionError(
+            f"SigSentry {method} {path} could not connect to {_address(base_url)} "
+            f"({_transport_failure(error)}; {attempts} attempt(s) in {call.waited:.1f} s). "
+            f"Check {CONFIG_API_URL} (or {ENV_API_URL}) and that the API is up, then retry",
+            method=method,
+            path=path,
+        )
     if isinstance(error, httpx.TimeoutException):
         return APITimeoutError(
             f"SigSentry {method} {path} timed out after {attempts} attempt(s): the last took "
@@ -739,6 +779,18 @@ def _connection_error(
         method=method,
         path=path,
     )
+
+
+def _address(url: str) -> str:
+    """`scheme://host[:port]` of a URL: where a connection goes, without a user, password, path
+    or query (a URL may carry credentials in any of those)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port that is not a number
+        port = ""
+    return f"{parts.scheme}://[{host}]{port}" if ":" in host else f"{parts.scheme}://{host}{port}"
 
 
 def _endless_list(what: str, request_id: str) -> UnexpectedResponseError:

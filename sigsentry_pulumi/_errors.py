@@ -6,6 +6,7 @@ SigSentryError                      anything this package raises on purpose
  ├── APIConnectionError             the request got no answer, even after the retries
  │    └── APITimeoutError           ... because it timed out
  ├── APIStatusError                 the API answered with an error envelope
+ │    ├── RedirectError             3xx: the URL redirects (not followed): a wrong apiUrl
  │    ├── BadRequestError           400 VALIDATION_ERROR
  │    ├── AuthenticationError       401 UNAUTHORIZED
  │    ├── PermissionDeniedError     403 FORBIDDEN
@@ -22,7 +23,8 @@ SigSentryError                      anything this package raises on purpose
  └── RollbackFailedError            a create or update failed, and undoing its write failed too
 ```
 
-`error_for_status` is the one place that maps a status and error code to a class. Every
+`missing_dependency` is the error for a module the package needs that the plugin's Python cannot
+import. `error_for_status` is the one place that maps a status and error code to a class. Every
 message here is built from text that holds no secret, and the client scrubs the API key and any
 credential value out of server-supplied text before it reaches an exception.
 
@@ -36,6 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
+
+from ._constants import CONFIG_API_URL, DEFAULT_API_URL, ENV_API_URL
 
 __all__ = [
     "APIConnectionError",
@@ -52,12 +56,14 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RedirectError",
     "RollbackFailedError",
     "RouteNotFoundError",
     "SigSentryError",
     "UnexpectedResponseError",
     "VerificationFailedError",
     "error_for_status",
+    "missing_dependency",
 ]
 
 
@@ -123,6 +129,36 @@ class APIStatusError(SigSentryError):
             f"{type(self).__name__}(status={self.status}, code={self.code!r}, "
             f"message={self.message!r}, request_id={self.request_id!r})"
         )
+
+
+class RedirectError(APIStatusError):
+    """A 3xx answer: `sigsentry:apiUrl` names something that redirects (an `http://` URL sent on
+    to `https://`, a moved host, a sign-in page). The client follows no redirect, so the API key
+    is never sent anywhere the URL does not name; the message names where it pointed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str,
+        request_id: str | None = None,
+        details: Sequence[Mapping[str, str]] = (),
+        location: str | None = None,
+    ) -> None:
+        self.location = location
+        super().__init__(message, status=status, code=code, request_id=request_id, details=details)
+
+    def _render(self) -> str:
+        where = f"redirecting to {self.location}" if self.location else "without a Location"
+        text = (
+            f"SigSentry answered {self.status} {where}: set `{CONFIG_API_URL}` (or {ENV_API_URL}) "
+            f"to the API's own address, such as {DEFAULT_API_URL} (redirects are not followed, "
+            "so the API key goes only where that setting says)"
+        )
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
 
 
 class BadRequestError(APIStatusError):
@@ -303,12 +339,23 @@ def error_for_status(
     request_id: str | None = None,
     details: Sequence[Mapping[str, str]] = (),
     route_missing: bool = False,
+    location: str | None = None,
 ) -> APIStatusError:
     """Build the exception for an error response: the code picks first, then the status.
 
     `route_missing` says the request's path is not an API route, which makes a 404 say to
-    check `sigsentry:apiUrl` instead of that the log source does not exist.
+    check `sigsentry:apiUrl` instead of that the log source does not exist. `location` is where
+    a 3xx answer redirects to (scrubbed by the caller).
     """
+    if 300 <= status < 400:
+        return RedirectError(
+            message,
+            status=status,
+            code=code,
+            request_id=request_id,
+            details=details,
+            location=location,
+        )
     if status == 404 and route_missing:
         cls: type[APIStatusError] | None = RouteNotFoundError
     else:
@@ -316,6 +363,19 @@ def error_for_status(
     if cls is None:
         cls = InternalServerError if status >= 500 else APIStatusError
     return cls(message, status=status, code=code, request_id=request_id, details=details)
+
+
+def missing_dependency(module: str | None, python: str) -> ConfigurationError:
+    """The error for a module the package needs (httpx, pydantic, ...) that `python`, the
+    interpreter running the Pulumi plugin, cannot import: the package was installed without its
+    dependencies, or into another virtualenv than the one the engine runs the provider in."""
+    return ConfigurationError(
+        f"The Python that runs the SigSentry provider ({python}) cannot import "
+        f"{module or 'a module'}, which sigsentry-pulumi needs. Install the package with its "
+        "dependencies into the project's virtualenv (`<virtualenv>/bin/pip install "
+        "sigsentry-pulumi`): the one the `virtualenv` option of `runtime` in Pulumi.yaml, or "
+        "$PULUMI_RUNTIME_VIRTUALENV, names"
+    )
 
 
 for _name in __all__:

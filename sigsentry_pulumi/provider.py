@@ -91,6 +91,12 @@ What each operation does:
   an API route, a wrong `sigsentry:apiUrl`, is raised). The id a create of this process got
   back as a replay is kept instead (see forced replacement above).
 
+Errors: the SDK's plugin answers a call that raised with `traceback.format_exc()`, which the CLI
+prints whole. Each call is wrapped (`_reported`) so that an error of this package (and a module
+the plugin's Python cannot import, as a `ConfigurationError` naming it) is raised again from the
+wrapper with its traceback cut and no chained context: the CLI shows the plugin's two frames,
+the wrapper's, and the message. Anything else is a bug and keeps its whole traceback.
+
 Not implemented: `pulumi import` and the `import_` resource option. The SDK's plugin sends
 those a Read with no properties and fails with KeyError '__provider' before this code runs;
 use `LogSource(adopt_id=...)` to manage an existing source, `LogSource.get` to read one.
@@ -98,8 +104,10 @@ use `LogSource(adopt_id=...)` to manage an existing source, `LogSource.get` to r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+import functools
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -123,6 +131,7 @@ from ._errors import (
     RouteNotFoundError,
     SigSentryError,
     VerificationFailedError,
+    missing_dependency,
 )
 from ._rules import is_unknown
 from ._types import (
@@ -158,12 +167,43 @@ that is not among them is unknown there, and every resource reading it would pre
 update (docs/engine-notes-checked.md). Never compared by `diff`, never sent."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reported(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`method` with the errors a user can act on raised from here, with no traceback below.
+
+    The plugin prints `traceback.format_exc()` of what a call raises: the frames of every
+    function the error passed through, then the message. Raised again here with its traceback
+    cut (`with_traceback(None)`) and its context dropped (`from None`), an error shows three
+    frames (the plugin's `wrapper` and its method, then this one) before the message. A
+    `ModuleNotFoundError` of a dependency (httpx, pydantic: imported by the first call that
+    sends a request) becomes the `ConfigurationError` saying which Python lacks it. Any other
+    exception is a bug: its whole traceback is what a report needs.
+    """
+
+    @functools.wraps(method)
+    def reported(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except SigSentryError as error:
+            raise error.with_traceback(None) from None
+        except ModuleNotFoundError as error:
+            if (error.name or "").partition(".")[0] == __package__:
+                raise  # a module of this package: a broken install or a bug, traceback kept
+            raise missing_dependency(error.name, sys.executable) from None
+
+    return reported
+
+
 class LogSourceProvider(ResourceProvider):
     """CRUD for SigSentry log sources. Takes no arguments and keeps no state of its own."""
 
     def configure(self, req: ConfigureRequest) -> None:
         _runtime.configure(req.config.get)
 
+    @_reported
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # The rules live in `validation`, shared with `sigsentry_pulumi.testing.LogSourceMocks`;
         # only the provider settings, which need the stack config, are checked here alone.
@@ -180,6 +220,7 @@ class LogSourceProvider(ResourceProvider):
             failures.insert(0, CheckFailure("", settings_problem))
         return CheckResult(inputs, failures)
 
+    @_reported
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in COMPARED_KEYS if _differs(_input(olds, key), _input(news, key))]
         configured = _runtime.account(news).project_id
@@ -194,6 +235,7 @@ class LogSourceProvider(ResourceProvider):
             replaces.append(ADOPT_KEY)
         return DiffResult(changes=bool(changed), replaces=replaces)
 
+    @_reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = _runtime.account(props).client()
         project = props.get("projectId") or client.project_id
@@ -211,6 +253,7 @@ class LogSourceProvider(ResourceProvider):
             raise
         return CreateResult(record.id, _outputs(props, record, project))
 
+    @_reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         client = _runtime.account(news).client()
         project = olds.get("projectId") or news.get("projectId") or client.project_id
@@ -243,6 +286,7 @@ class LogSourceProvider(ResourceProvider):
                 outputs[key] = olds[key]
         return UpdateResult(outputs)
 
+    @_reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         account = _runtime.account(props)
         client = account.client()
@@ -285,6 +329,7 @@ class LogSourceProvider(ResourceProvider):
         inputs.update({key: outputs[key] for key in FIXED_OUTPUTS if key in outputs})
         return ReadResult(id_, outputs, inputs)
 
+    @_reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         how = _runtime.forget_existing(id_)
         if how is not None:

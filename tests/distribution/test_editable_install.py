@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from distribution.wheelhouse import INSTALL_TIMEOUT_SECONDS, ROOT, SDIST_INPUTS
+from distribution.wheelhouse import INSTALL_TIMEOUT_SECONDS, ROOT, copy_sources
 
 pytestmark = [pytest.mark.xdist_group("distribution"), pytest.mark.slow]
 
@@ -32,14 +31,7 @@ kind: LogSourceType = "datadgo"
 def editable_install(workdir: Path, mode: str | None) -> Path:
     """A new virtualenv holding an editable install of a copy of the checkout's sources, made
     by setuptools' editable build in `mode` (None: its default); returns its Python."""
-    source = workdir / "source"
-    source.mkdir()
-    for name in SDIST_INPUTS:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(path, source / name)
+    source = copy_sources(workdir)
     wheels = workdir / "wheels"
     settings = {} if mode is None else {"editable_mode": mode}
     subprocess.run(

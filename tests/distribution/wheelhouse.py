@@ -51,8 +51,8 @@ class Distributions:
     wheel: Path
 
 
-def build_distributions(workdir: Path) -> Distributions:
-    """``python -m build`` (sdist, then the wheel from it) on a copy of the sources."""
+def copy_sources(workdir: Path) -> Path:
+    """A copy of what a build reads (`SDIST_INPUTS`) in ``workdir/source``; returns it."""
     source = workdir / "source"
     source.mkdir(parents=True)
     for name in SDIST_INPUTS:
@@ -61,6 +61,12 @@ def build_distributions(workdir: Path) -> Distributions:
             shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(path, source / name)
+    return source
+
+
+def build_distributions(workdir: Path) -> Distributions:
+    """``python -m build`` (sdist, then the wheel from it) on a copy of the sources."""
+    source = copy_sources(workdir)
     dist = workdir / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)],

@@ -291,6 +291,7 @@ def produced_messages() -> dict[type[BaseException], list[str]]:
             settings_failure({_constants.CONFIG_TIMEOUT: "soon"}, with_key),
             settings_failure({_constants.CONFIG_MAX_RETRIES: "-1"}, with_key),
             settings_failure({_constants.CONFIG_API_URL: "api.sigsentry.com"}, with_key),
+            str(_errors.missing_dependency("httpx", "/venv/bin/python")),
         ],
         _errors.VerificationFailedError: [
             str(
@@ -319,6 +320,15 @@ def produced_messages() -> dict[type[BaseException], list[str]]:
         _errors.APIConnectionError: [
             client_failure(
                 raising(httpx.ConnectError("refused")), lambda c: c.delete_log_source("ls_1")
+            ),
+            client_failure(
+                raising(httpx.ReadError("reset")), lambda c: c.delete_log_source("ls_1")
+            ),
+        ],
+        _errors.RedirectError: [
+            client_failure(
+                lambda request: httpx.Response(302, headers={"Location": "https://x.test/v1"}),
+                lambda c: c.delete_log_source("ls_1"),
             )
         ],
         _errors.APITimeoutError: [
