@@ -47,6 +47,7 @@ from ._errors import (
     BadRequestError,
     ConfigurationError,
     PermissionDeniedError,
+    RedirectError,
     RouteNotFoundError,
     SigSentryError,
 )
@@ -250,9 +251,16 @@ def _failure(error: Exception) -> str:
             "network, then retry"
         )
     if isinstance(error, APIConnectionError):
+        # What happened (refused, reset, ...) and the attempts, without the library's hint.
+        what, hinted, _ = str(error).partition(". Check ")
+        if hinted:
+            return f"{what}. Check {FLAG_API_URL}, the network and that the API is up, then retry"
+    if isinstance(error, RedirectError):
+        where = f"redirecting to {error.location}" if error.location else "without a Location"
         return (
-            f"SigSentry {error.method} {error.path} got no answer: check {FLAG_API_URL} and the "
-            "network, then retry"
+            f"SigSentry answered {error.status} {where}: give {FLAG_API_URL} the API's own "
+            f"address, such as {DEFAULT_API_URL} (redirects are not followed, so the API key "
+            "goes only where that URL says)"
         )
     hint = _hint(error) if isinstance(error, APIStatusError) else None
     if not isinstance(error, APIStatusError) or hint is None:

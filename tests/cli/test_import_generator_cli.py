@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import threading
@@ -312,6 +313,9 @@ def test_every_hint_names_the_commands_own_flags_and_variables(
     tmp_path: Path, emulator: Any
 ) -> None:
     out = str(tmp_path / "out")
+    with socket.socket() as unused:  # a port nothing listens on once this closes
+        unused.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{unused.getsockname()[1]}"
     failures = {
         "no key": generate(emulator, "import", "--out", out, key=""),
         "wrong key": generate(emulator, "import", "--out", out, key="ss_secret_wrong"),
@@ -322,6 +326,7 @@ def test_every_hint_names_the_commands_own_flags_and_variables(
             emulator, "import", "--out", out, "--api-url", emulator.url + "/v1"
         ),
         "not a URL": generate(emulator, "import", "--out", out, "--api-url", "localhost:1"),
+        "closed port": generate(emulator, "import", "--out", out, "--api-url", closed),
     }
     expected = {
         "no key": "export SIGSENTRY_API_KEY=<key>",
@@ -329,11 +334,14 @@ def test_every_hint_names_the_commands_own_flags_and_variables(
         "tenant key": "needs a project: give --project-id (or SIGSENTRY_PROJECT_ID)",
         "/v1 in the URL": "check --api-url (or SIGSENTRY_API_URL), the server root",
         "not a URL": "--api-url (or SIGSENTRY_API_URL) must be an absolute http:// or https://",
+        "closed port": f"could not connect to {closed} (connection refused",
     }
     for mistake, run in failures.items():
         assert run.returncode == 1, mistake
         assert run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr
         assert expected[mistake] in run.stderr, (mistake, run.stderr)
+        if mistake in {"closed port", "/v1 in the URL"}:
+            assert "Check --api-url (or SIGSENTRY_API_URL)" in run.stderr.replace("check", "Check")
         # Hints written for a program or the library would not fit the command.
         assert "pulumi config" not in run.stderr and "sigsentry:" not in run.stderr
         assert "api_key=" not in run.stderr and "Traceback" not in run.stderr
@@ -353,9 +361,7 @@ class Redirecting(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_message_written_for_programs_says_what_stands_for_each_setting(
-    tmp_path: Path, emulator: Any
-) -> None:
+def test_a_redirect_names_its_target_and_the_url_flag(tmp_path: Path, emulator: Any) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -364,11 +370,12 @@ def test_a_message_written_for_programs_says_what_stands_for_each_setting(
     finally:
         server.shutdown()
         server.server_close()
-    assert run.returncode == 1
-    assert run.stderr.startswith("error: SigSentry API error 302") and run.stderr.count("\n") == 1
-    # The library's message may name `sigsentry:apiUrl`; then the command says what it means here.
-    if "sigsentry:apiUrl" in run.stderr:
-        assert "sigsentry:apiUrl is --api-url (or SIGSENTRY_API_URL)" in run.stderr
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert run.stderr.startswith(
+        "error: SigSentry answered 302 redirecting to https://login.example.com/sso: give "
+        "--api-url (or SIGSENTRY_API_URL) the API's own address"
+    )
+    assert "sigsentry:" not in run.stderr
 
 
 def test_a_stack_setting_named_by_the_library_is_translated_for_the_command() -> None:
