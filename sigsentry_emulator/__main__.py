@@ -177,6 +177,7 @@ def serve(state: EmulatorState, sock: socket.socket, log_level: str) -> None:
         lifespan="off",
         http="h11",
         timeout_graceful_shutdown=5,
+        date_header=False,  # app.py's EdgeMiddleware stamps each answer's Date itself
     )
     server = uvicorn.Server(config)
 

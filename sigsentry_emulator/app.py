@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import email.utils
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -118,7 +120,12 @@ class EdgeMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                # `Date` is stamped here, as the answer leaves, to the second of the clock that
+                # stamps `createdAt`: uvicorn's own is refreshed by its main loop, which a busy
+                # machine can hold back by seconds, and clients compare the two (a replay's
+                # record is older than its answer).
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", email.utils.formatdate(time.time(), usegmt=True).encode()))
                 headers.append((b"x-request-id", answer_id))
                 message["headers"] = headers
                 seen["status"] = message["status"]
