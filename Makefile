@@ -12,7 +12,7 @@ SIGSENTRY_PULUMI_CLI ?= $(shell tools/pulumi/find-cli)
 export SIGSENTRY_PULUMI_CLI
 BUILT_PULUMI := $(CURDIR)/.tools/bin/pulumi
 
-.PHONY: test lint format demo emulator bench clean cli soak golden dist
+.PHONY: test test-compat lint format demo emulator bench clean cli soak golden dist
 
 # `editable_mode=compat`: the checkout's root goes on sys.path through a plain .pth line, which
 # mypy follows; setuptools' default editable install is an import hook mypy cannot see, so mypy
@@ -33,6 +33,14 @@ cli: $(SIGSENTRY_PULUMI_CLI)
 # The lint first, failing fast, then the tests.
 test: lint cli
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# The supported range (docs/development.md#supported-versions): the provider, client and testing-kit
+# suites and one real-CLI lifecycle under Python 3.11, 3.12 and 3.13 and under the lowest declared
+# dependencies, each in its own virtualenv under .compat/ (tools/compat.py).
+# `make test-compat COMPAT=lowest` runs one combination.
+COMPAT ?=
+test-compat: $(STAMP) cli
+	$(BIN)/python -m tools.compat $(COMPAT)
 
 # Many lifecycle walks (docs/lifecycle-checker.md): `make soak WALKS=200 STEPS=8`; SEED is the
 # first walk's seed (default: the clock, so each soak walks new ground). Every walk's figures go
@@ -88,4 +96,4 @@ bench: $(STAMP) cli
 	$(BIN)/python benchmarks/emulator_load.py
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .compat .tools .pytest_cache .mypy_cache .ruff_cache

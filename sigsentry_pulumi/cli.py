@@ -74,7 +74,7 @@ ONE_OF: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
 # Keys whose value is a file's text (many lines): a prompt reads one line, so it is read from the
 # file instead, named by a placeholder the printed note explains.
 FROM_FILE: Final = {"serviceAccountJson": "key.json"}
-REQUIREMENTS: Final = "sigsentry-pulumi>=0.1,<1\npulumi>=3.216,<4\n"
+REQUIREMENTS: Final = "sigsentry-pulumi>=0.1,<1\npulumi>=3.268,<4\n"
 STACK: Final = "dev"
 GENERATED_LINE_LENGTH: Final = 88
 # The longest source variable: with it, `<var>_credentials["username"] = config.require_secret(`

@@ -55,3 +55,40 @@ def test_readme_sets_every_config_key_the_program_requires(example: str) -> None
     assert required <= configured
     for secret in re.findall(r'config\.require_secret\("([^"]+)"\)', program):
         assert f"pulumi config set --secret {secret}" in readme
+
+
+def _declared_bounds() -> dict[str, str]:
+    """pyproject.toml's version ranges by package: the dependencies and the `policy` extra."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["policy"]]
+    return {r.name: str(r.specifier) for r in map(Requirement, declared)}
+
+
+@pytest.mark.parametrize(
+    "requirements",
+    [
+        "examples/quickstart/requirements.txt",
+        "examples/all-types/requirements.txt",
+        "templates/sigsentry-python/requirements.txt",
+        "policy/requirements.txt",
+        "sigsentry_pulumi/cli.py",  # REQUIREMENTS, what `sigsentry-pulumi import` writes
+    ],
+)
+def test_every_requirements_file_asks_for_the_ranges_pyproject_declares(requirements: str) -> None:
+    from packaging.requirements import Requirement
+
+    if requirements.endswith(".py"):
+        from sigsentry_pulumi.cli import REQUIREMENTS
+
+        lines = REQUIREMENTS.splitlines()
+    else:
+        lines = (ROOT / requirements).read_text().splitlines()
+    named = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    bounds = _declared_bounds()
+    asked = {r.name: str(r.specifier) for r in named if r.name in bounds}
+    assert asked  # it names at least one of them
+    assert asked == {name: bounds[name] for name in asked}
