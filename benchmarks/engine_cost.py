@@ -110,8 +110,14 @@ def run_engine_floor(bench: Bench, count: int, stack: str) -> dict[str, float]:
     return seconds
 
 
-def run_api_floor(bench: Bench, logged: Mapping[str, Any], concurrency: int) -> dict[str, float]:
-    """Ours' requests of each phase again, from one keep-alive client, `concurrency` at a time.
+def run_api_floor(
+    bench: Bench,
+    logged: Mapping[str, Any],
+    concurrency: int,
+    phases: tuple[str, ...] = PHASES,
+) -> dict[str, float]:
+    """Ours' requests of each of `phases` again, from one keep-alive client, `concurrency` at a
+    time.
 
     POSTs get the body ours sent for the same name and an Idempotency-Key of their own; a path
     naming one of ours' ids names the floor's source of the same name instead.
@@ -150,7 +156,7 @@ def run_api_floor(bench: Bench, logged: Mapping[str, Any], concurrency: int) -> 
             empty: dict[str, Any] | None = {} if method == "PUT" else None
             client.request(method, url, json=empty).raise_for_status()
 
-        for phase in PHASES:
+        for phase in phases:
             requests = [r for r in logged[phase] if r["status"] and r["status"] < 400]
             # The POSTs first: a create's empty PUT names the id its POST returns.
             creates = [r for r in requests if r["method"] == "POST" and r["path"] == LOG_SOURCES]
