@@ -10,8 +10,9 @@ destroy: delete N), the wall time of:
   with no provider work and no HTTP at all;
 * `API floor`: the HTTP requests `ours` made in that phase, taken from the emulator's request log
   (method, path, query; POST bodies rebuilt from the program, ids mapped by name), sent from ONE
-  keep-alive `httpx.Client`, 4 at a time (the plugin serves at most 4 calls at once, so 4 is the
-  engine's concurrency here); `API floor, 1 at a time` sends them sequentially.
+  keep-alive `httpx.Client`, as many at a time as ours runs calls at once (the lesser of
+  `sigsentry:parallelism` and the engine's `--parallel`, 4 per CPU core); `API floor, 1 at a
+  time` sends them sequentially.
 
 Each repetition uses fresh stacks (a create's Idempotency-Key is derived from the stack, so a
 reused stack would replay the previous repetition's creates). The emulator is a real subprocess
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -44,8 +46,10 @@ import httpx  # noqa: E402
 from _cli import CREDENTIALS, Bench, changed, timed  # noqa: E402
 from _emulator import started_emulator  # noqa: E402
 
+from sigsentry_pulumi._constants import DEFAULT_PARALLELISM  # noqa: E402
+
 PHASES = ("up", "refresh", "destroy")
-ENGINE_CONCURRENCY = 4
+ENGINE_CONCURRENCY = min(DEFAULT_PARALLELISM, 4 * (os.cpu_count() or 1))
 LOG_SOURCES = "/v1/config/log-sources"
 
 Request = Mapping[str, Any]
