@@ -14,14 +14,18 @@ once at the end), one repetition measures, in this order, the wall time of `up` 
   served by the SDK's plugin as it is (4 calls at once): what a provider doing nothing but
   waiting on that API costs. At delay 0 it is the engine's floor;
 * `API`: the requests `ours` made in that phase, from one keep-alive `httpx.Client`, as many at
-  once as the engine's `--parallel` (`engine_cost.run_api_floor`).
+  once as ours runs calls (the lesser of the engine's `--parallel` and `sigsentry:parallelism`;
+  `engine_cost.run_api_floor`).
+
+`--parallel N` runs ours (both rows) at the engine's `--parallel N`; the noop keeps the
+engine's default, which its 4 workers never reach.
 
 With a delay, the most requests `ours` had in flight at once is read from the emulator's request
 log (`tools.in_flight`). Each repetition uses fresh stacks; medians of `--repeat`, and the load
 average before and after, are printed.
 
     .venv/bin/python benchmarks/large_stacks.py [--counts 200 1000] [--delays 0 0.1 0.3]
-        [--repeat 3] [--checkpoints both|on|off]
+        [--repeat 3] [--checkpoints both|on|off] [--parallel 16]
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from sigsentry_pulumi._constants import DEFAULT_PARALLELISM, SDK_PLUGIN_WORKERS 
 from tools.in_flight import most_in_flight  # noqa: E402
 
 PHASES = ("up", "destroy")
-ENGINE_PARALLEL = 4 * (os.cpu_count() or 1)
+DEFAULT_ENGINE_PARALLEL = 4 * (os.cpu_count() or 1)
 """The engine's default `--parallel` (4 per CPU core, pulumi/pulumi#15016)."""
 SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS"
 ROWS = ("ours", "ours, 4 at once", "noop, sleeping", "API")
@@ -59,7 +63,12 @@ Samples = dict[str, dict[str, list[float]]]
 
 
 def run_stack(
-    bench: Bench, make: Callable[[], Any], count: int, delay: float, key: str
+    bench: Bench,
+    make: Callable[[], Any],
+    count: int,
+    delay: float,
+    key: str,
+    parallel: int | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """up then destroy of one fresh stack: wall seconds, and what the emulator logged."""
     emulator = bench.emulator
@@ -68,7 +77,7 @@ def run_stack(
     seconds: dict[str, float] = {}
     logged: dict[str, Any] = {}
     emulator.clear_requests()
-    result, seconds["up"] = timed(lambda: stack.up(show_secrets=False))
+    result, seconds["up"] = timed(lambda: stack.up(show_secrets=False, parallel=parallel))
     assert changed(result, "create") == count + 1, (key, result.summary.resource_changes)
     logged["up"] = emulator.requests()
     with httpx.Client(
@@ -78,7 +87,7 @@ def run_stack(
         logged["names"] = {s["id"]: s["name"] for s in all_sources(client)}
         slow(bench, delay)
     emulator.clear_requests()
-    result, seconds["destroy"] = timed(lambda: stack.destroy())
+    result, seconds["destroy"] = timed(lambda: stack.destroy(parallel=parallel))
     assert changed(result, "delete") == count + 1, (key, result.summary.resource_changes)
     logged["destroy"] = emulator.requests()
     emulator.clear_requests()
@@ -102,14 +111,14 @@ def in_flight(logged: dict[str, Any], phase: str, delay: float) -> int | None:
 
 
 def measure(
-    bench: Bench, count: int, delay: float, rep: int, label: str
+    bench: Bench, count: int, delay: float, rep: int, label: str, parallel: int | None
 ) -> tuple[dict[str, dict[str, float]], dict[str, int | None]]:
     """One repetition of every row for one cell; the most in flight of `ours` per phase."""
     slow(bench, delay)
     tag = f"{label}{int(delay * 1000)}c{count}r{rep}"
     times: dict[str, dict[str, float]] = {}
     times["ours"], logged = run_stack(
-        bench, lambda: bench.ours(count, f"o{tag}"), count, delay, "ours"
+        bench, lambda: bench.ours(count, f"o{tag}"), count, delay, "ours", parallel
     )
     flights = {phase: in_flight(logged, phase, delay) for phase in PHASES}
     times["ours, 4 at once"], narrow = run_stack(
@@ -118,12 +127,14 @@ def measure(
         count,
         delay,
         "ours, 4 at once",
+        parallel,
     )
     flights.update({f"{phase}, 4 at once": in_flight(narrow, phase, delay) for phase in PHASES})
     times["noop, sleeping"], _ = run_stack(
         bench, lambda: bench.noop(count, f"s{tag}", sleep=delay), count, delay, "noop"
     )
-    times["API"] = run_api_floor(bench, logged, ENGINE_PARALLEL, PHASES)
+    width = min(parallel or DEFAULT_ENGINE_PARALLEL, DEFAULT_PARALLELISM)
+    times["API"] = run_api_floor(bench, logged, width, PHASES)
     slow(bench, 0)
     return times, flights
 
@@ -138,6 +149,9 @@ def main() -> None:
     parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 0.1])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--checkpoints", choices=("both", "on", "off"), default="both")
+    parser.add_argument(
+        "--parallel", type=int, help="the engine's --parallel for ours (default: the engine's)"
+    )
     args = parser.parse_args()
     modes = {"both": ("on", "off"), "on": ("on",), "off": ("off",)}[args.checkpoints]
     cells = [(c, d, m) for c in args.counts for d in args.delays for m in modes]
@@ -159,7 +173,7 @@ def main() -> None:
         for rep in range(args.repeat):
             for cell in cells:  # each repetition walks every cell: drifting load hits all alike
                 count, delay, mode = cell
-                times, seen = measure(benches[mode], count, delay, rep, mode)
+                times, seen = measure(benches[mode], count, delay, rep, mode, args.parallel)
                 for row, phases in times.items():
                     for phase, value in phases.items():
                         samples[cell][row][phase].append(value)
@@ -171,7 +185,8 @@ def main() -> None:
     print(f"load average after: {load()}")
     print(
         f"\nmedians of {args.repeat}; ours at sigsentry:parallelism={DEFAULT_PARALLELISM}, "
-        f"the engine at --parallel {ENGINE_PARALLEL}, noop at the SDK's {SDK_PLUGIN_WORKERS}"
+        f"the engine at --parallel {args.parallel or DEFAULT_ENGINE_PARALLEL} for ours, "
+        f"noop at the SDK's {SDK_PLUGIN_WORKERS}"
     )
     print(
         "| sources | delay | checkpoints | phase | ours s | ours, 4 at once s | noop, sleeping s "
