@@ -24,8 +24,9 @@ BENCHMARKS = Path(__file__).resolve().parent
 CREDENTIALS = {"secretA": "bench-credential-a", "secretB": "bench-credential-b"}
 
 
-def noop_program(count: int) -> Callable[[], None]:
-    """`count` NoopSources `src-000`... with the inputs `many_sources_program` gives LogSource."""
+def noop_program(count: int, *, sleep: float = 0.0) -> Callable[[], None]:
+    """`count` NoopSources `src-000`... with the inputs `many_sources_program` gives LogSource;
+    `sleep` seconds per create and delete (`_noop_provider`'s `sleepSeconds`)."""
 
     def program() -> None:
         import pulumi
@@ -46,6 +47,8 @@ def noop_program(count: int) -> Callable[[], None]:
                 "sources": [f"service:app-{index}"],
                 "resourceIdentity": f"{project}/{stack}/sigsentry:LogSource/{name}",
             }
+            if sleep:
+                props["sleepSeconds"] = sleep
             NoopSource(name, props)
 
     return program
@@ -59,7 +62,12 @@ class Bench:
     """
 
     def __init__(
-        self, base: Path, emulator: EmulatorProcess | None, *, cli: Path | None = None
+        self,
+        base: Path,
+        emulator: EmulatorProcess | None,
+        *,
+        cli: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.emulator = emulator
         self.api_url = emulator.url if emulator else "http://127.0.0.1:9"
@@ -69,20 +77,29 @@ class Bench:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(BENCHMARKS), env.get("PYTHONPATH", "")) if p
         )
+        env.update(extra_env or {})
         self.env = env
 
-    def stack(self, program: Callable[[], None], *, project: str, stack: str) -> Any:
+    def stack(
+        self,
+        program: Callable[[], None],
+        *,
+        project: str,
+        stack: str,
+        config: dict[str, str] | None = None,
+    ) -> Any:
         created = self.pulumi.inline_stack(program, project=project, stack=stack, env=self.env)
-        plain = {"sigsentry:apiUrl": self.api_url}
+        plain = {"sigsentry:apiUrl": self.api_url, **(config or {})}
         secret = {"sigsentry:apiKey": self.api_key, **CREDENTIALS}
         created.set_all_config(config_values(project, plain, secret))
         return created
 
-    def ours(self, count: int, stack: str) -> Any:
-        return self.stack(many_sources_program(count), project="bench-ours", stack=stack)
+    def ours(self, count: int, stack: str, *, config: dict[str, str] | None = None) -> Any:
+        program = many_sources_program(count)
+        return self.stack(program, project="bench-ours", stack=stack, config=config)
 
-    def noop(self, count: int, stack: str) -> Any:
-        return self.stack(noop_program(count), project="bench-noop", stack=stack)
+    def noop(self, count: int, stack: str, *, sleep: float = 0.0) -> Any:
+        return self.stack(noop_program(count, sleep=sleep), project="bench-noop", stack=stack)
 
 
 def timed(command: Callable[[], Any]) -> tuple[Any, float]:

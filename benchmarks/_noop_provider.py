@@ -2,7 +2,9 @@
 
 Every call returns at once, without a request, with outputs shaped like `LogSourceProvider`'s
 (the inputs echoed, plus `id`, `tenantId`, `projectId`, `createdAt`), so the engine serialises,
-stores and diffs the same amount of state. The class lives in an importable module (not
+stores and diffs the same amount of state. An input `sleepSeconds` makes each create, update and
+delete sleep that long first: a provider whose API is that far away, served by the SDK's plugin
+as it is (at most 4 calls at once). The class lives in an importable module (not
 `__main__`) so the SDK pickles it by reference, as it pickles `LogSourceProvider`: the plugin
 imports this module, and only this, on its first call.
 """
@@ -10,6 +12,7 @@ imports this module, and only this, on its first call.
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 import pulumi
@@ -37,6 +40,7 @@ class NoopProvider(ResourceProvider):
         return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        _sleep(props)
         source_id = f"ls_noop{next(_ids):08d}"
         return CreateResult(source_id, _outputs(source_id, props))
 
@@ -44,10 +48,17 @@ class NoopProvider(ResourceProvider):
         return ReadResult(id_, props)
 
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _sleep(news)
         return UpdateResult(_outputs(id_, news))
 
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        return None
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        _sleep(props)
+
+
+def _sleep(props: dict[str, Any]) -> None:
+    seconds = props.get("sleepSeconds")
+    if isinstance(seconds, int | float) and seconds > 0:
+        time.sleep(seconds)
 
 
 def _outputs(source_id: str, props: dict[str, Any]) -> dict[str, Any]:

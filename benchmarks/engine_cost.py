@@ -10,8 +10,9 @@ destroy: delete N), the wall time of:
   with no provider work and no HTTP at all;
 * `API floor`: the HTTP requests `ours` made in that phase, taken from the emulator's request log
   (method, path, query; POST bodies rebuilt from the program, ids mapped by name), sent from ONE
-  keep-alive `httpx.Client`, 4 at a time (the plugin serves at most 4 calls at once, so 4 is the
-  engine's concurrency here); `API floor, 1 at a time` sends them sequentially.
+  keep-alive `httpx.Client`, as many at a time as ours runs calls at once (the lesser of
+  `sigsentry:parallelism` and the engine's `--parallel`, 4 per CPU core); `API floor, 1 at a
+  time` sends them sequentially.
 
 Each repetition uses fresh stacks (a create's Idempotency-Key is derived from the stack, so a
 reused stack would replay the previous repetition's creates). The emulator is a real subprocess
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -44,8 +46,10 @@ import httpx  # noqa: E402
 from _cli import CREDENTIALS, Bench, changed, timed  # noqa: E402
 from _emulator import started_emulator  # noqa: E402
 
+from sigsentry_pulumi._constants import DEFAULT_PARALLELISM  # noqa: E402
+
 PHASES = ("up", "refresh", "destroy")
-ENGINE_CONCURRENCY = 4
+ENGINE_CONCURRENCY = min(DEFAULT_PARALLELISM, 4 * (os.cpu_count() or 1))
 LOG_SOURCES = "/v1/config/log-sources"
 
 Request = Mapping[str, Any]
@@ -110,8 +114,14 @@ def run_engine_floor(bench: Bench, count: int, stack: str) -> dict[str, float]:
     return seconds
 
 
-def run_api_floor(bench: Bench, logged: Mapping[str, Any], concurrency: int) -> dict[str, float]:
-    """Ours' requests of each phase again, from one keep-alive client, `concurrency` at a time.
+def run_api_floor(
+    bench: Bench,
+    logged: Mapping[str, Any],
+    concurrency: int,
+    phases: tuple[str, ...] = PHASES,
+) -> dict[str, float]:
+    """Ours' requests of each of `phases` again, from one keep-alive client, `concurrency` at a
+    time.
 
     POSTs get the body ours sent for the same name and an Idempotency-Key of their own; a path
     naming one of ours' ids names the floor's source of the same name instead.
@@ -150,7 +160,7 @@ def run_api_floor(bench: Bench, logged: Mapping[str, Any], concurrency: int) -> 
             empty: dict[str, Any] | None = {} if method == "PUT" else None
             client.request(method, url, json=empty).raise_for_status()
 
-        for phase in PHASES:
+        for phase in phases:
             requests = [r for r in logged[phase] if r["status"] and r["status"] < 400]
             # The POSTs first: a create's empty PUT names the id its POST returns.
             creates = [r for r in requests if r["method"] == "POST" and r["path"] == LOG_SOURCES]

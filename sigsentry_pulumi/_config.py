@@ -25,18 +25,28 @@ from ._constants import (
     CONFIG_API_KEY,
     CONFIG_API_URL,
     CONFIG_MAX_RETRIES,
+    CONFIG_PARALLELISM,
     CONFIG_PROJECT_ID,
     CONFIG_TIMEOUT,
     DEFAULT_API_URL,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_PARALLELISM,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ENV_API_URL,
+    ENV_PARALLELISM,
     ENV_PROJECT_ID,
+    MAX_PARALLELISM,
 )
 from ._errors import ConfigurationError
 
-__all__ = ["CONFIG_VALIDATE", "ClientSettings", "read_validate", "resolve_settings"]
+__all__ = [
+    "CONFIG_VALIDATE",
+    "ClientSettings",
+    "read_parallelism",
+    "read_validate",
+    "resolve_settings",
+]
 
 ConfigGetter = Callable[[str], object]
 
@@ -123,6 +133,30 @@ def read_validate(config: ConfigGetter) -> bool:
     raise ConfigurationError(
         f"{CONFIG_VALIDATE} must be true or false: `pulumi config set {CONFIG_VALIDATE} true`"
     )
+
+
+def read_parallelism(config: ConfigGetter | None, environ: Mapping[str, str] | None = None) -> int:
+    """`sigsentry:parallelism` (or SIGSENTRY_PARALLELISM): how many calls the plugin serves at
+    once, a whole number from 1 to `MAX_PARALLELISM`. A process-wide setting: named accounts
+    have none of their own."""
+    value = config(CONFIG_PARALLELISM) if config else None
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    if value is None or value == "":
+        value = env.get(ENV_PARALLELISM, "").strip() or None
+    fix = (
+        f"a whole number from 1 to {MAX_PARALLELISM} (calls served at once; 4 keeps the "
+        f"Pulumi SDK's own), for example `pulumi config set {CONFIG_PARALLELISM} "
+        f"{DEFAULT_PARALLELISM}`, or {ENV_PARALLELISM}"
+    )
+    try:
+        number = _number(value, CONFIG_PARALLELISM, str(DEFAULT_PARALLELISM))
+    except ConfigurationError:
+        raise ConfigurationError(f"{CONFIG_PARALLELISM} must be {fix}") from None
+    if number is None:
+        return DEFAULT_PARALLELISM
+    if number != int(number) or not 1 <= number <= MAX_PARALLELISM:
+        raise ConfigurationError(f"{CONFIG_PARALLELISM} must be {fix}")
+    return int(number)
 
 
 def normalize_api_url(value: str, setting: str) -> str:

@@ -36,6 +36,15 @@ CONFIG_API_URL: Final = "sigsentry:apiUrl"
 CONFIG_PROJECT_ID: Final = "sigsentry:projectId"
 CONFIG_TIMEOUT: Final = "sigsentry:timeout"
 CONFIG_MAX_RETRIES: Final = "sigsentry:maxRetries"
+CONFIG_PARALLELISM: Final = "sigsentry:parallelism"
 ENV_API_KEY: Final = "SIGSENTRY_API_KEY"
 ENV_API_URL: Final = "SIGSENTRY_API_URL"
 ENV_PROJECT_ID: Final = "SIGSENTRY_PROJECT_ID"
+ENV_PARALLELISM: Final = "SIGSENTRY_PARALLELISM"
+
+DEFAULT_PARALLELISM: Final = 16
+"""Calls the plugin serves at once (the SDK's own plugin serves 4); the engine's `--parallel`
+stays the outer bound. Measured in benchmarks/README.md ("Calls at once")."""
+MAX_PARALLELISM: Final = 64
+SDK_PLUGIN_WORKERS: Final = 4
+"""Calls `python -m pulumi.dynamic` serves at once on its own (`sigsentry:parallelism=4`)."""

@@ -2,7 +2,8 @@
 
 The provider object is pickled into the stack's state, so a client, a lock or a key on it would
 be frozen there (httpx clients cannot be pickled at all). One plugin process serves every
-LogSource of a deployment from up to four gRPC threads. They share, through this module:
+LogSource of a deployment from up to `sigsentry:parallelism` gRPC threads at once. They share,
+through this module:
 
 * one `Account` per config namespace: the default one, `sigsentry:` (with the `SIGSENTRY_*`
   environment variables as fallbacks), and each named one a resource asks for
@@ -22,8 +23,9 @@ LogSource of a deployment from up to four gRPC threads. They share, through this
 * the adopt ids `check` has seen claimed in this deployment (`adopters`), and the limit on
   refresh test calls at once (`refresh_tests`).
 
-`configure` records the stack config (the plugin's Configure call); `reset` forgets everything
-(tests use it to start from nothing, or to play a new process).
+`configure` records the stack config (the plugin's Configure call) and lets the plugin serve
+`sigsentry:parallelism` calls at once (`_workers`); `reset` forgets everything (tests use it to
+start from nothing, or to play a new process).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ._config import (
     CONFIG_VALIDATE,
     ClientSettings,
     ConfigGetter,
+    read_parallelism,
     read_validate,
     resolve_settings,
 )
@@ -45,6 +48,7 @@ from ._constants import CONFIG_PROJECT_ID, ENV_PROJECT_ID
 from ._errors import ConfigurationError, SigSentryError
 from ._http import HTTPPool, check_header_value
 from ._listing import SharedListing
+from ._workers import widen_worker_pool
 
 # `configure` runs on the plugin's first call, a preview's Check included: the client (and with
 # it httpx and pydantic) is imported by the first call that needs one.
@@ -77,6 +81,9 @@ MAX_REFRESH_TESTS: Final = 3
 _lock = threading.Lock()
 _config: ConfigGetter | None = None
 """The stack config's getter once `configure` has run (None before: the environment only)."""
+_process_fault: str | None = None
+"""What is wrong with a process-wide setting (`sigsentry:parallelism`): every account's check
+reports it, since no account's settings would fix it."""
 _accounts: dict[str | None, Account] = {}
 """Accounts resolved in this process, by name (None: the default account)."""
 _clients: dict[ClientSettings, SigSentryClient] = {}
@@ -148,7 +155,16 @@ def configure(config: ConfigGetter) -> None:
     A bad or missing setting is recorded, not raised: `check` and `diff` work offline without
     an API key, `check` reports it, and the first call that needs the API raises it.
     """
-    global _config
+    global _config, _process_fault
+    try:
+        parallelism: int | None = read_parallelism(config)
+        process_fault = None
+    except ConfigurationError as error:  # the SDK's own width stays
+        parallelism, process_fault = None, str(error)
+    if parallelism is not None:
+        widen_worker_pool(parallelism)
+    with _lock:
+        _process_fault = process_fault
     default = _default_account(config)
     with _lock:
         _config = config
@@ -209,9 +225,10 @@ def forget_existing(log_source_id: str) -> str | None:
 
 def reset() -> None:
     """Forget the config, accounts, clients, remembered ids, adopt claims and the list walk."""
-    global _config
+    global _config, _process_fault
     with _lock:
         _config = None
+        _process_fault = None
         _accounts.clear()
         _clients.clear()
         _existing.clear()
@@ -240,7 +257,7 @@ def _default_account(config: ConfigGetter | None) -> Account:
         validate = read_validate(config)
     except ConfigurationError as error:
         validate, fault = False, fault or str(error)
-    return Account(settings, project, fault=fault, validate=validate)
+    return Account(settings, project, fault=fault or _process_fault, validate=validate)
 
 
 def _named_account(name: str, config: ConfigGetter | None) -> Account:
@@ -251,9 +268,9 @@ def _named_account(name: str, config: ConfigGetter | None) -> Account:
     except ConfigurationError as error:
         settings = error
     if isinstance(settings, ClientSettings):
-        return Account(settings, settings.project_id)
+        return Account(settings, settings.project_id, fault=_process_fault)
     fault = None if validate_name(name) is not None else str(settings)
-    return Account(settings, None, fault=fault)
+    return Account(settings, None, fault=fault or _process_fault)
 
 
 def _project_only(config: ConfigGetter | None) -> str | None:

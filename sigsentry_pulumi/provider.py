@@ -201,6 +201,12 @@ class LogSourceProvider(ResourceProvider):
     """CRUD for SigSentry log sources. Takes no arguments and keeps no state of its own."""
 
     def configure(self, req: ConfigureRequest) -> None:
+        # The SDK calls this from the plugin's first call (a Check, in a preview as in an
+        # update), with the stack config alone: nothing says whether the deployment will write.
+        # So the client's imports (httpx, pydantic) are not started here in the background: a
+        # preview would pay them for nothing, and an update would gain at most the engine's gap
+        # from that first Check to the first Create, once per deployment (benchmarks/README.md,
+        # "Imports": 69 ms, while the imports took 0.5 to 1 s on the loaded machine).
         _runtime.configure(req.config.get)
 
     @_reported
