@@ -42,7 +42,7 @@ from sigsentry_pulumi._listing import SharedListing  # noqa: E402
 
 LOG_SOURCES = "/v1/config/log-sources"
 PAGE = 500
-ENGINE_CONCURRENCY = 4  # the plugin's gRPC server runs at most 4 calls at once
+ENGINE_CONCURRENCY = 4  # the SDK plugin's own width (sigsentry:parallelism widens it; see README)
 
 
 def list_requests(emulator: Any) -> int:

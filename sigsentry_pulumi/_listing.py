@@ -1,7 +1,7 @@
 """The list walk that every Read of a process shares, and the fresh walk that confirms a miss.
 
 There is no GET by id: finding one source means walking `GET /v1/config/log-sources`. A refresh
-reads every source of a stack, up to four at a time, so walking once per source would cost
+reads every source of a stack, many at a time, so walking once per source would cost
 N * ceil(N/500) requests. Here the first Read starts a walk and any Read arriving meanwhile waits
 for it (single flight); its result is then reused by later Reads until a write made in this
 process (create, update, delete) invalidates it. A walk that fails is not kept: the next Read

@@ -1,7 +1,8 @@
 """`LogSourceProvider`: the dynamic provider the Pulumi engine drives for every `LogSource`.
 
-The engine runs it inside the `python -m pulumi.dynamic` plugin: one process per deployment, up
-to four calls at once, one provider object per distinct pickled `__provider`. The object is
+The engine runs it inside the `python -m pulumi.dynamic` plugin: one process per deployment,
+serving up to `sigsentry:parallelism` calls at once (16 by default; the SDK's own is 4: see
+`_workers`), one provider object per distinct pickled `__provider`. The object is
 pickled into the stack's state by reference (`sigsentry_pulumi.provider.LogSourceProvider`,
 88 base64 characters), so it holds nothing: no client, no lock, no secret. What the
 process shares (the accounts with their settings and clients, the HTTP client, the list walk)

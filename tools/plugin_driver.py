@@ -123,7 +123,8 @@ class ProviderPlugin:
     and from its ``sys.path``); ``env`` is added to this process's environment for the plugin.
     ``launcher``, the CLI's ``pulumi-resource-pulumi-python``, starts the plugin as the engine
     does: in this Python's virtualenv (``PULUMI_RUNTIME_VIRTUALENV``), leading a process group of
-    its own. Thread-safe once started: the plugin itself serves at most 4 calls at once.
+    its own. Thread-safe once started: the plugin serves 4 calls at once, or
+    `sigsentry:parallelism` once a `LogSource` call has configured it.
     """
 
     def __init__(
