@@ -98,18 +98,18 @@ def make_client(
     api: Callable[[httpx.Request], httpx.Response],
     clock: FakeClock | None = None,
     *,
-    max_retries: int = 3,
     jitter: float = 1.0,
-    project_id: str | None = None,
+    **options: Any,
 ) -> SigSentryClient:
+    """A client answered by `api` through a mock transport, waiting on `clock` (a new one by
+    default); `options` go to `SigSentryClient` (`max_retries` 3 unless given)."""
     clock = clock or FakeClock()
     return SigSentryClient(
         API_KEY,
         base_url=BASE_URL,
-        project_id=project_id,
-        max_retries=max_retries,
         transport=httpx.MockTransport(api),
         sleep=clock.sleep,
         clock=clock.monotonic,
         jitter=lambda: jitter,
+        **{"max_retries": 3, **options},
     )

@@ -17,9 +17,9 @@ import time
 import httpx
 import pytest
 
-from client.fakes import API_KEY, BASE_URL, FakeClock, ScriptedAPI, envelope, record
+from client.fakes import API_KEY, FakeClock, ScriptedAPI, envelope, make_client, record
 from sigsentry_pulumi import APIConnectionError, APIStatusError, RedirectError, SigSentryClient
-from sigsentry_pulumi._constants import LOG_SOURCES_PATH
+from sigsentry_pulumi._constants import DEFAULT_MAX_RETRIES, LOG_SOURCES_PATH
 from sigsentry_pulumi._retry import (
     DEFAULT_RETRY_BUDGET,
     REFUSED_RETRY_BUDGET,
@@ -39,14 +39,8 @@ LOST_ANSWERS = [
 def client_for(
     api: ScriptedAPI, clock: FakeClock, lines: list[str], *, jitter: float = 1.0
 ) -> SigSentryClient:
-    return SigSentryClient(
-        API_KEY,
-        base_url=BASE_URL,
-        transport=httpx.MockTransport(api),
-        sleep=clock.sleep,
-        clock=clock.monotonic,
-        jitter=lambda: jitter,
-        notify=lines.append,
+    return make_client(
+        api, clock, jitter=jitter, max_retries=DEFAULT_MAX_RETRIES, notify=lines.append
     )
 
 

@@ -9,7 +9,16 @@ import traceback
 import httpx
 import pytest
 
-from client.fakes import API_KEY, BASE_URL, FakeClock, ScriptedAPI, envelope, error, record
+from client.fakes import (
+    API_KEY,
+    BASE_URL,
+    FakeClock,
+    ScriptedAPI,
+    envelope,
+    error,
+    make_client,
+    record,
+)
 from sigsentry_pulumi import (
     APIConnectionError,
     APITimeoutError,
@@ -33,15 +42,12 @@ def client_for(
     budget: float = 120.0,
     jitter: float = 1.0,
 ) -> SigSentryClient:
-    return SigSentryClient(
-        API_KEY,
-        base_url=BASE_URL,
+    return make_client(
+        api,
+        clock,
+        jitter=jitter,
         max_retries=max_retries,
         retry_budget=budget,
-        transport=httpx.MockTransport(api),
-        sleep=clock.sleep,
-        clock=clock.monotonic,
-        jitter=lambda: jitter,
         notify=lines.append,
     )
 
