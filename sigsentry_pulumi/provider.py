@@ -20,8 +20,7 @@ What each operation does:
   skipped. Broken provider settings (no API key, a key that cannot be sent in a header, a
   malformed `sigsentry:apiUrl`) fail it with the message an API call would give, so a preview
   fails as `up` would, without a request; `sigsentry:validate=true` adds one list request per
-  process (`_runtime.Account.problem`). It carries `tenantId` and `createdAt` on from the old
-  inputs, where a refresh put them (`FIXED_OUTPUTS`, see `read`).
+  process (`_runtime.Account.problem`).
 * every call uses the settings of the resource's `account` input (`_runtime.account`): absent, the
   `sigsentry:` settings; `tenantb`, those under `tenantb:`. Changing `account` replaces the
   source.
@@ -80,10 +79,10 @@ What each operation does:
   (single flight), so a refresh dropping k sources costs 2 walks and one dropping none costs 1.
   Gone means `ReadResult(None, {})` (`NoSuchLogSourceError` for `LogSource.get`). The
   inputs it returns hold `projectId` only when it is not the provider's own project, so a
-  refresh of a program that never set `project_id` does not show it as drift. They also hold
-  `tenantId` and `createdAt`, which never change: the engine previews an update by taking the
-  new inputs as outputs, so an output outside the inputs would be unknown there, and every
-  source reading it would preview as an update that the `up` does not make.
+  refresh of a program that never set `project_id` does not show it as drift. It holds no output
+  (`tenantId`, `createdAt`): carried among the inputs they would keep a dependent's preview
+  free of a phantom update (docs/engine-notes-checked.md), but the first refresh with drift of
+  every source would list them as changed too.
   With `verify` true (and credentials in state: not for `LogSource.get`), the read also runs
   SigSentry's test call, at most `_runtime.MAX_REFRESH_TESTS` at once per process; when it
   fails, the read records empty credentials, so refresh shows `credentials` as drift and the
@@ -161,11 +160,6 @@ MAX_CREATE_GENERATIONS: Final = 20
 REPLACE_KEYS: Final = REPLACING_STATE
 COMPARED_KEYS: Final = COMPARED_STATE
 DEFAULTS: Final[Mapping[str, bool]] = FILLED_DEFAULTS
-FIXED_OUTPUTS: Final = ("tenantId", "createdAt")
-"""Outputs a source keeps for its lifetime, carried among its inputs once a refresh has read
-them: the engine's preview of an update hands back the new inputs as outputs, so an output
-that is not among them is unknown there, and every resource reading it would preview as an
-update (docs/engine-notes-checked.md). Never compared by `diff`, never sent."""
 
 
 _P = ParamSpec("_P")
@@ -211,15 +205,11 @@ class LogSourceProvider(ResourceProvider):
         _runtime.configure(req.config.get)
 
     @_reported
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # The rules live in `validation`, shared with `sigsentry_pulumi.testing.LogSourceMocks`;
         # only the provider settings, which need the stack config, are checked here alone.
         # Plugin-side twin of `resource._claim`, for adopt ids the program only learns later.
         inputs, problems = check_inputs(news, adopters=_runtime.adopters)
-        for key in FIXED_OUTPUTS:
-            # A replacement's Check has no olds: a new source never inherits the old values.
-            if inputs.get(key) is None and isinstance(olds.get(key), str):
-                inputs[key] = olds[key]
         failures = [CheckFailure(p.field, p.reason) for p in problems]
         settings_problem = _runtime.account(inputs).problem()
         if settings_problem is not None:
@@ -332,9 +322,7 @@ class LogSourceProvider(ResourceProvider):
         configured = account.project_id
         if project and configured is not None and project != configured:
             inputs["projectId"] = project
-        outputs = _outputs(live, record, project)
-        inputs.update({key: outputs[key] for key in FIXED_OUTPUTS if key in outputs})
-        return ReadResult(id_, outputs, inputs)
+        return ReadResult(id_, _outputs(live, record, project), inputs)
 
     @_reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ Python loads a package, not a dependency one module chose.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,11 +52,26 @@ def imported_modules(node: ast.AST, module: str, is_package: bool, known: set[st
     return {name if name in known else origin for name in names} & known
 
 
+def parse(path: Path) -> ast.Module:
+    """The module's syntax tree.
+
+    CPython 3.11.7's AST builder can trip its own recursion-depth check (`SystemError: AST
+    constructor recursion depth mismatch`) in a thread whose recursion bookkeeping other code
+    has moved (hypothesis changes the recursion limit); a fresh thread starts from a clean count.
+    """
+    source = path.read_text(encoding="utf-8")
+    try:
+        return ast.parse(source, filename=str(path))
+    except SystemError:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as fresh:
+            return fresh.submit(ast.parse, source, filename=str(path)).result()
+
+
 def import_graph(modules: dict[str, Path]) -> Graph:
     known = set(modules)
     graph: Graph = {name: set() for name in modules}
     for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parse(path)
         is_package = path.name == "__init__.py"
         for node in ast.walk(tree):  # every level: module, function, class, TYPE_CHECKING
             graph[name] |= imported_modules(node, name, is_package, known) - {name}
@@ -162,7 +178,7 @@ def imported_names(
 
 def import_sites(path: Path, roots: tuple[Path, ...]) -> Iterator[tuple[int, str]]:
     """(line, module name) of every module an import of `path` may load, at any level."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse(path)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             for name in sorted(imported_names(node, path, roots)):
