@@ -115,17 +115,19 @@ class EdgeMiddleware:
         internal = path.startswith(_UNLOGGED_PREFIXES)
         fault = None if internal else self.state.faults.decide(scope["method"], path)
         scope = _without_repeat_cursor(scope)
-        seen: dict[str, Any] = {"status": None, "replayed": False, "started": False}
+        seen: dict[str, Any] = {"status": None, "replayed": False, "started": False, "taken": None}
         answer_id = request_id.encode()  # the echo fault answers with another
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                # `Date` is stamped here, as the answer leaves, to the second of the clock that
-                # stamps `createdAt`: uvicorn's own is refreshed by its main loop, which a busy
-                # machine can hold back by seconds, and clients compare the two (a replay's
-                # record is older than its answer).
+                # `Date` is the moment the request was taken up (after any injected delay), by
+                # the clock that stamps `createdAt`, so a record the request made is never older
+                # than its answer, and a replayed one is as old as it is. uvicorn's own is
+                # refreshed by its main loop, which a busy machine holds back by seconds; and
+                # clients compare the two.
+                stamp = seen["taken"] or time.time()
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
-                headers.append((b"date", email.utils.formatdate(time.time(), usegmt=True).encode()))
+                headers.append((b"date", email.utils.formatdate(stamp, usegmt=True).encode()))
                 headers.append((b"x-request-id", answer_id))
                 message["headers"] = headers
                 seen["status"] = message["status"]
@@ -151,6 +153,7 @@ class EdgeMiddleware:
             if fault is None or kind in ("slow", "trickle", "repeatCursor", "noReplayHeader"):
                 if fault is not None and kind == "slow":
                     await asyncio.sleep(fault.delay_seconds)
+                seen["taken"] = time.time()
                 send_answer = send_unmarked if kind == "noReplayHeader" else send_with_id
                 declared = _content_length(scope)
                 if declared is not None and declared > MAX_BODY_BYTES:

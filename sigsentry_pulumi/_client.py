@@ -334,8 +334,12 @@ class SigSentryClient:
         )
         record = _parse(LogSourceRecord, _data(response), response)
         flagged = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
-        replayed = flagged or _created_before_answer(record, response)
-        return CreatedLogSource(**record.model_dump(), replayed=replayed)
+        age = _age_at_answer(record.created_at, response)
+        return CreatedLogSource(
+            **record.model_dump(),
+            replayed=flagged or (age is not None and age > REPLAY_AGE_SECONDS),
+            new=not flagged and age is not None and age <= 0,
+        )
 
     def update_log_source(
         self,
@@ -375,9 +379,28 @@ class SigSentryClient:
             return False
         return True
 
-    def delete_log_source(self, log_source_id: str, *, project_id: str | None = None) -> None:
-        """DELETE the source; a missing one raises `NotFoundError`."""
-        self._send("DELETE", f"{LOG_SOURCES_PATH}/{log_source_id}", project_id=project_id)
+    def delete_log_source(
+        self, log_source_id: str, *, project_id: str | None = None, created_at: str | None = None
+    ) -> None:
+        """DELETE the source; a missing one raises `NotFoundError`.
+
+        With `created_at` (the source's `createdAt`), the call returns, deleted or missing, only
+        once SigSentry's clock has left the second the source was created in (at most
+        `DELETE_HOLD_LIMIT_SECONDS`, and only for a source deleted within a second of its
+        create): a replay of that create answered later is then at least a second older than
+        its answer, so `create_log_source` never takes it for a new source (`new`).
+        """
+        response = self._send(
+            "DELETE",
+            f"{LOG_SOURCES_PATH}/{log_source_id}",
+            project_id=project_id,
+            answer_missing=True,
+        )
+        hold = 0.0 if created_at is None else _delete_hold(created_at, response)
+        if hold > 0:
+            self._sleep(hold)
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise _status_error(response, [self._api_key])
 
     def test_log_source(
         self, log_source_id: str, *, project_id: str | None = None
@@ -409,8 +432,11 @@ class SigSentryClient:
         project_id: str | None = None,
         idempotency_key: str | None = None,
         secrets: Iterable[object] = (),
+        answer_missing: bool = False,
     ) -> httpx.Response:
         """Make the request, retrying as `_retry` allows; an error answer becomes an exception.
+
+        With `answer_missing`, a 404 is returned rather than raised (the caller raises it).
 
         The loop ends: each pass returns, raises, or uses up one of the `max_retries + 1`
         attempts or one of the `MAX_RATE_LIMIT_WAITS` rate-limit waits.
@@ -433,7 +459,9 @@ class SigSentryClient:
                 if self._back_off(call, error):
                     continue
                 raise _connection_error(error, call, self.base_url, self.timeout) from None
-            if response.is_success:
+            if response.is_success or (
+                answer_missing and response.status_code == httpx.codes.NOT_FOUND
+            ):
                 return response
             if not self._back_off(call, response):
                 raise _status_error(response, call.secrets)
@@ -650,21 +678,51 @@ REPLAY_AGE_SECONDS: Final = 2.0
 """How much older than its answer a created record must be to count as a replay: both times
 are the server's, to the second, so a new record is at most about a second older."""
 
+DELETE_HOLD_LIMIT_SECONDS: Final = 3.0
+"""The longest a delete waits for SigSentry's clock to leave its source's second of creation
+(`delete_log_source`): one second, and up to two more of disagreement between the clock that
+stamps `createdAt` and the one that stamps `Date`."""
 
-def _created_before_answer(record: LogSourceRecord, response: httpx.Response) -> bool:
-    """Whether the record's `createdAt` is older than the answer's `Date` header: a replay.
+
+def _age_at_answer(created_at: str | None, response: httpx.Response) -> float | None:
+    """How many seconds older than the answer's `Date` a record's `createdAt` is.
 
     Both come from the server's clock, so no clock skew enters; a missing or unreadable time
-    says nothing (False).
+    says nothing (None).
     """
+    created, answered = _server_time(created_at), _answer_time(response)
+    if created is None or answered is None:
+        return None
+    return (answered - created).total_seconds()
+
+
+def _delete_hold(created_at: str, response: httpx.Response) -> float:
+    """Seconds from a delete's answer until SigSentry's clock has left `created_at`'s second."""
+    created = _server_time(created_at)
+    if created is None:
+        return 0.0
+    answered = _answer_time(response)
+    if answered is None:
+        return DELETE_HOLD_LIMIT_SECONDS  # a new record is never recognised without one
+    # `Date` is truncated to the second: the clock may stand anywhere in it
+    seconds = (created - answered).total_seconds() + 1
+    return min(DELETE_HOLD_LIMIT_SECONDS, max(0.0, seconds))
+
+
+def _server_time(stamp: str | None) -> datetime | None:
     try:
-        created = datetime.fromisoformat((record.created_at or "").replace("Z", "+00:00"))
-        answered = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+        when = datetime.fromisoformat((stamp or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _answer_time(response: httpx.Response) -> datetime | None:
+    try:
+        when = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
     except (TypeError, ValueError):
-        return False
-    if created.tzinfo is None or answered.tzinfo is None:
-        return False
-    return (answered - created).total_seconds() > REPLAY_AGE_SECONDS
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def _log_progress(line: str) -> None:

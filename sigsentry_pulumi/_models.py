@@ -38,15 +38,20 @@ class LogSourceRecord(BaseModel):
 
 
 class CreatedLogSource(LogSourceRecord):
-    """The source a create answered with, and whether SigSentry replayed an earlier create.
+    """The source a create answered with: a replay of an earlier create, new, or either.
 
     `replayed` is True when the answer says `Idempotent-Replayed: true` or, as a proxy may
     strip that header, when the record was created well before the answer was sent: the
     record is then the one the Idempotency-Key first created, which may have been deleted
-    since. Its absence is no proof of a new source.
+    since. `new` is True when neither holds and the record was created in the second of its
+    answer (by the server's clock) or later: a replay looks so only if its create was made in
+    that second, and a delete within a second of a create holds until that second has passed
+    (`SigSentryClient.delete_log_source`), so such a replay is of a source that still exists.
+    Both False: the answer does not tell.
     """
 
     replayed: bool = False
+    new: bool = False
 
 
 class LogSourcePage(BaseModel):

@@ -35,14 +35,18 @@ What each operation does:
   and returns the same source (for SigSentry's 24-hour idempotency window). A replay of a
   source that no longer exists (destroy, then `up` with the same inputs) is made again under
   the next key generation. It is recognised without trusting `Idempotent-Replayed` (a proxy
-  may strip it, and a deleted id would then go into state): after every keyed create, replayed
-  or not, an empty `PUT {}` (the API's no-op: 200, or 404 when the source is absent) confirms
-  the id exists, a 404 being asked twice. That is one request per create (2 instead of 1; a
-  replay of a deleted source costs 5: POST, two 404s, POST, PUT), where a list walk would cost
-  ceil(N/500); the emulator's empty PUT moves nothing, `updatedAt` included, and no output
-  records `updatedAt`, so a server that moves it shows no drift. A replayed source that still
-  exists existed before this create, so a failed step after the POST does not delete it (in a
-  forced replacement it is the live source the engine keeps).
+  may strip it, and a deleted id would then go into state): an answer is taken as new only
+  when it has no such header and its `createdAt` is in the second of its `Date` or later (both
+  the server's clock; `CreatedLogSource.new`). A replay looks so only when its create was made
+  in that very second, and every delete of a source within a second of its create returns
+  only once that second has passed (`SigSentryClient.delete_log_source`), so such a replay is of
+  a source that still exists. Any other answer has its id confirmed with an empty `PUT {}` (the
+  API's no-op: 200, or 404 when the source is absent), a 404 being asked twice: a new create
+  costs one request, a replay two, a replay of a deleted source four (POST, two 404s, POST),
+  where a list walk would cost ceil(N/500). The emulator's empty PUT moves nothing, `updatedAt`
+  included, and no output records `updatedAt`, so a server that moves it shows no drift. A
+  replayed source that still exists existed before this create, so a failed step after the
+  POST does not delete it (in a forced replacement it is the live source the engine keeps).
 * forced replacement with the same inputs (`up --replace`, `--target-replace`, an `account`
   with the same key and URL): the engine sends Check with no olds, Create, then Delete of the
   old id, in one plugin process and with no Diff, so at Create it cannot be told from a
@@ -246,7 +250,7 @@ class LogSourceProvider(ResourceProvider):
             if _input(props, "verify"):
                 _verify(client, record.id, project, props["credentials"])
         except Exception as error:
-            _roll_back(client, record.id, project, error)
+            _roll_back(client, record, project, error)
             raise
         return CreateResult(record.id, _outputs(props, record, project))
 
@@ -339,7 +343,11 @@ class LogSourceProvider(ResourceProvider):
             return
         client = _runtime.account(props).client()
         try:
-            client.delete_log_source(id_, project_id=props.get("projectId") or client.project_id)
+            client.delete_log_source(
+                id_,
+                project_id=props.get("projectId") or client.project_id,
+                created_at=props.get("createdAt"),
+            )
         except NotFoundError:
             pass  # already gone: the goal of a delete (a wrong URL is a RouteNotFoundError)
         finally:
@@ -452,9 +460,10 @@ def _create_once(
             # The answer may replay a first create under this key (a retry of this call, an
             # earlier run that lost its answer, or a source destroyed since). Whether it does
             # is not taken from `Idempotent-Replayed` alone: a proxy that strips the header
-            # makes a replay of a deleted source look new. So every answer's id is confirmed
-            # to exist; a gone one was a replay of a deleted source: step to the next key.
-            if _exists(client, record.id, project):
+            # makes a replay of a deleted source look new. So an answer that is not surely new
+            # (`CreatedLogSource.new`) has its id confirmed to exist; a gone one was a replay
+            # of a deleted source: step to the next key.
+            if record.new or _exists(client, record.id, project):
                 if record.replayed:
                     # it existed before this create: see `delete` and `_roll_back`
                     _runtime.remember_existing(record.id, _REPLAYED)
@@ -492,7 +501,7 @@ def _verify(
 
 
 def _roll_back(
-    client: SigSentryClient, log_source_id: str, project: str | None, cause: Exception
+    client: SigSentryClient, record: LogSourceRecord, project: str | None, cause: Exception
 ) -> None:
     """Delete the source a failed create made, so that the failure leaves nothing behind.
 
@@ -500,6 +509,7 @@ def _roll_back(
     in a forced replacement it is the very source being replaced, which the engine keeps in
     the stack when the create fails. It is left alone, and the user told so.
     """
+    log_source_id = record.id
     if _runtime.existed_before(log_source_id):
         _tell(
             f"SigSentry: kept log source {log_source_id} after the failed create: it existed "
@@ -508,7 +518,7 @@ def _roll_back(
         )
         return
     try:
-        client.delete_log_source(log_source_id, project_id=project)
+        client.delete_log_source(log_source_id, project_id=project, created_at=record.created_at)
     except NotFoundError:
         pass  # already gone
     except RouteNotFoundError:

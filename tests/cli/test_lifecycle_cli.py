@@ -83,7 +83,7 @@ def stack(make_stack: Callable[..., Any], proxy: RecordingProxy) -> Any:
 def deployed(stack: Any, emulator: Any) -> Any:
     result = stack.up(show_secrets=False)
     assert changes(result) == {"create": 2}  # the stack resource and the log source
-    assert [m for m, _ in writes(emulator, 0)] == ["POST", "PUT"]  # PUT {}: the id exists
+    assert [m for m, _ in writes(emulator, 0)] == ["POST"]  # a new source: nothing to confirm
     return stack
 
 
@@ -96,11 +96,10 @@ def test_preview_sends_no_request_up_creates_once_and_a_rerun_changes_nothing(
 
     up = stack.up(show_secrets=False)
     assert changes(up) == {"create": 2}
-    (post, probe) = recorded_writes(proxy)
+    (post,) = recorded_writes(proxy)
     assert set(post.body) == {"type", "name", "credentials", "sources"}
-    assert probe.body == {}  # the API's no-op, confirming the created id exists
     (source,) = list_sources(api)
-    assert writes(emulator, 0) == [("POST", LOG_SOURCES), ("PUT", source_path(source["id"]))]
+    assert writes(emulator, 0) == [("POST", LOG_SOURCES)]
     assert up.outputs["log_source_id"].value == source["id"]
     assert (source["name"], source["type"], source["sources"]) == (
         "cli-source",
@@ -180,7 +179,6 @@ def test_type_change_creates_the_new_source_before_deleting_the_old_one(
     assert after["type"] == "datadog" and after["id"] != before["id"]
     assert writes(emulator, mark) == [
         ("POST", LOG_SOURCES),
-        ("PUT", source_path(after["id"])),
         ("DELETE", source_path(before["id"])),
     ]
     assert result.outputs["log_source_id"].value == after["id"]
@@ -232,12 +230,10 @@ def test_project_change_replaces_the_source_into_the_other_project(
     (after,) = sources_in(second)
     assert writes(emulator, mark) == [
         ("POST", LOG_SOURCES),
-        ("PUT", source_path(after["id"])),
         ("DELETE", source_path(before["id"])),
     ]
     assert [(r.method, r.project) for r in recorded_writes(proxy, proxied)] == [
         ("POST", second),
-        ("PUT", second),
         ("DELETE", first),
     ]
     (recorded,) = exported_log_sources(pulumi_env, stack)
@@ -308,10 +304,9 @@ def test_failed_verification_leaves_nothing_behind_and_a_fixed_up_succeeds(
     message = str(failed.value)
     assert problem in message  # what went wrong
     assert "Fix the credentials or sources, or set verify=False" in message  # what to do
-    (post, probe, test, delete) = writes(emulator, 0)
+    (post, test, delete) = writes(emulator, 0)
     assert post == ("POST", LOG_SOURCES)
     source_id = test[1].removeprefix(f"{LOG_SOURCES}/").removesuffix("/test")
-    assert probe == ("PUT", source_path(source_id))
     assert test == ("POST", f"{source_path(source_id)}/test")
     assert delete == ("DELETE", source_path(source_id))
     assert f"could not verify log source {source_id}" in message
@@ -327,7 +322,6 @@ def test_failed_verification_leaves_nothing_behind_and_a_fixed_up_succeeds(
     (source,) = list_sources(api)
     assert writes(emulator, mark) == [
         ("POST", LOG_SOURCES),
-        ("PUT", source_path(source["id"])),
         ("POST", f"{source_path(source['id'])}/test"),
     ]
     (recorded,) = exported_log_sources(pulumi_env, stack)
@@ -395,15 +389,14 @@ def test_refresh_shows_drift_made_outside_and_up_restores_it(
         assert [op_name(step) for step in events.planned()] == ["create"]
         # Within the idempotency window the create's derived key first replays the original
         # POST; the provider's empty PUT finds that source gone (404, asked twice) and it
-        # creates afresh under the next key.
+        # creates afresh under the next key: a new source, which needs no PUT.
         posts = [r for r in emulator.requests()[mark:] if r["method"] in WRITE_METHODS]
-        gone, made = source_path(source["id"]), source_path(restored["id"])
+        gone = source_path(source["id"])
         assert [(r["method"], r["path"], r["status"], r["replayed"]) for r in posts] == [
             ("POST", LOG_SOURCES, 201, True),
             ("PUT", gone, 404, False),
             ("PUT", gone, 404, False),
             ("POST", LOG_SOURCES, 201, False),
-            ("PUT", made, 200, False),
         ]
         assert restored["id"] != source["id"]
     else:
@@ -468,7 +461,7 @@ def test_an_input_from_another_sources_output_is_unknown_in_preview_and_right_af
     names = {source["id"]: source["name"] for source in list_sources(api)}
     assert names.pop(leader_id) == "leader"
     assert list(names.values()) == [f"follows-{leader_id}"]
-    assert [m for m, _ in writes(emulator, 0)] == ["POST", "PUT", "POST", "PUT"]
+    assert [m for m, _ in writes(emulator, 0)] == ["POST", "POST"]
 
 
 def test_get_reads_a_source_made_outside_without_managing_it(

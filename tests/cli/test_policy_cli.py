@@ -457,4 +457,4 @@ def test_a_host_unknown_in_preview_is_noted_then_judged_by_the_update(
         "Loki, Splunk and Elastic hosts must use https://.\nlog source 'prod-loki' (type loki): "
     )
     assert [s["type"] for s in list_sources(api)] == ["cloudwatch"]
-    assert [r["method"] for r in emulator.requests() if r["method"] != "GET"] == ["POST", "PUT"]
+    assert [r["method"] for r in emulator.requests() if r["method"] != "GET"] == ["POST"]

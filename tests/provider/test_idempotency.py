@@ -8,6 +8,7 @@ refresh keeps `resourceIdentity`.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -58,9 +59,9 @@ def test_the_same_create_in_a_new_process_replays_the_first(emulator: EmulatorPr
     again = fresh_provider(emulator).create(keyed())
     assert again.id == first.id
     assert [r["replayed"] for r in posts(emulator)] == [False, True]
-    # each create confirms its id exists with an empty PUT, replayed or not
+    # a new source costs its POST; a replay has its id confirmed with an empty PUT
     path = f"/v1/config/log-sources/{first.id}"
-    assert calls(emulator) == [("POST", LIST, 201), ("PUT", path, 200)] * 2
+    assert calls(emulator) == [("POST", LIST, 201), ("POST", LIST, 201), ("PUT", path, 200)]
 
 
 def test_another_resource_or_another_body_is_another_source(emulator: EmulatorProcess) -> None:
@@ -87,22 +88,25 @@ def test_a_replay_of_a_deleted_source_creates_a_new_one(emulator: EmulatorProces
 def test_a_replay_of_a_deleted_source_without_its_header_creates_a_new_one(
     emulator: EmulatorProcess,
 ) -> None:
-    # A proxy strips `Idempotent-Replayed`: the replay of the destroyed source looks new.
+    # A proxy strips `Idempotent-Replayed`: the replay of the destroyed source looks new, and
+    # here it comes within the second its create was made in, so its `createdAt` cannot tell
+    # either: the delete holds until that second has passed, and the replay is then older.
     provider = provider_for(emulator)
+    time.sleep(1 - time.time() % 1)  # (the emulator shares this machine's clock)
     first = provider.create(keyed())
-    provider.delete(first.id, keyed())
+    provider.delete(first.id, outputs_of(first))
+    assert time.gmtime(time.time()) != time.gmtime(created_epoch(first)), "the delete held"
     emulator.set_faults({"rules": [{"method": "POST", "fault": "noReplayHeader"}]})
     mark = len(emulator.requests())
     second = fresh_provider(emulator).create(keyed())
     assert second.id != first.id
-    gone, made = f"{LIST}/{first.id}", f"{LIST}/{second.id}"
+    gone = f"{LIST}/{first.id}"
     # the cost of a replay of a deleted source: its 404 is asked twice before it counts
     assert calls(emulator)[mark:] == [
         ("POST", LIST, 201),
         ("PUT", gone, 404),
         ("PUT", gone, 404),
         ("POST", LIST, 201),
-        ("PUT", made, 200),
     ]
     assert [r.id for r in provider_client_sources()] == [second.id]
 
@@ -173,6 +177,17 @@ def test_one_404_from_the_existence_check_does_not_make_a_second_source(
     again = fresh_provider(emulator).create(keyed())
     assert again.id == first.id and checks == [first.id, first.id]
     assert [r.id for r in provider_client_sources()] == [first.id]
+
+
+def outputs_of(created: Any) -> dict[str, Any]:
+    """What the engine passes a Delete: the create's outputs (`createdAt` among them)."""
+    assert created.outs is not None
+    return dict(created.outs)
+
+
+def created_epoch(created: Any) -> float:
+    stamp = outputs_of(created)["createdAt"]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def provider_client_sources() -> list[Any]:
