@@ -399,7 +399,7 @@ class SigSentryClient:
         hold = 0.0 if created_at is None else _delete_hold(created_at, response)
         if hold > 0:
             self._sleep(hold)
-        if response.status_code == httpx.codes.NOT_FOUND:
+        if _missing_source(response):
             raise _status_error(response, [self._api_key])
 
     def test_log_source(
@@ -436,7 +436,8 @@ class SigSentryClient:
     ) -> httpx.Response:
         """Make the request, retrying as `_retry` allows; an error answer becomes an exception.
 
-        With `answer_missing`, a 404 is returned rather than raised (the caller raises it).
+        With `answer_missing`, a 404 for a log source is returned rather than raised (the caller
+        raises it); a 404 for a path that is no API route (a wrong URL) is raised.
 
         The loop ends: each pass returns, raises, or uses up one of the `max_retries + 1`
         attempts or one of the `MAX_RATE_LIMIT_WAITS` rate-limit waits.
@@ -459,9 +460,7 @@ class SigSentryClient:
                 if self._back_off(call, error):
                     continue
                 raise _connection_error(error, call, self.base_url, self.timeout) from None
-            if response.is_success or (
-                answer_missing and response.status_code == httpx.codes.NOT_FOUND
-            ):
+            if response.is_success or (answer_missing and _missing_source(response)):
                 return response
             if not self._back_off(call, response):
                 raise _status_error(response, call.secrets)
@@ -682,6 +681,13 @@ DELETE_HOLD_LIMIT_SECONDS: Final = 3.0
 """The longest a delete waits for SigSentry's clock to leave its source's second of creation
 (`delete_log_source`): one second, and up to two more of disagreement between the clock that
 stamps `createdAt` and the one that stamps `Date`."""
+
+
+def _missing_source(response: httpx.Response) -> bool:
+    """A 404 for a log source's own path: the source is not there (not a wrong URL)."""
+    return response.status_code == httpx.codes.NOT_FOUND and bool(
+        _API_ROUTE.fullmatch(response.request.url.path)
+    )
 
 
 def _age_at_answer(created_at: str | None, response: httpx.Response) -> float | None:

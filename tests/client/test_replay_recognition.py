@@ -4,10 +4,20 @@ until its source's second of creation has passed, which makes "surely new" sure
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from client.fakes import FakeClock, ScriptedAPI, envelope, error, make_client, record
-from sigsentry_pulumi import NotFoundError
+from client.fakes import (
+    API_KEY,
+    BASE_URL,
+    FakeClock,
+    ScriptedAPI,
+    envelope,
+    error,
+    make_client,
+    record,
+)
+from sigsentry_pulumi import NotFoundError, RouteNotFoundError, SigSentryClient
 from sigsentry_pulumi._client import DELETE_HOLD_LIMIT_SECONDS
 
 CREATED = "2026-04-25T14:30:12Z"
@@ -77,3 +87,14 @@ def test_a_delete_holds_at_most_its_limit_without_a_date_and_not_at_all_without_
     client.delete_log_source("ls_1", created_at=CREATED)
     client.delete_log_source("ls_2")  # a script deleting by id alone
     assert clock.sleeps == [DELETE_HOLD_LIMIT_SECONDS]
+
+
+def test_a_delete_at_a_wrong_url_fails_at_once_without_holding() -> None:
+    api = ScriptedAPI(httpx.Response(404, text="no such page", headers={"Date": http_date(12)}))
+    clock = FakeClock()
+    client = SigSentryClient(
+        API_KEY, base_url=BASE_URL + "/v1", transport=httpx.MockTransport(api), sleep=clock.sleep
+    )
+    with pytest.raises(RouteNotFoundError):
+        client.delete_log_source("ls_1", created_at=CREATED)
+    assert clock.sleeps == []
