@@ -690,7 +690,7 @@ def _missing_source(response: httpx.Response) -> bool:
     )
 
 
-def _age_at_answer(created_at: str | None, response: httpx.Response) -> float | None:
+def _age_at_answer(created_at: object, response: httpx.Response) -> float | None:
     """How many seconds older than the answer's `Date` a record's `createdAt` is.
 
     Both come from the server's clock, so no clock skew enters; a missing or unreadable time
@@ -702,7 +702,7 @@ def _age_at_answer(created_at: str | None, response: httpx.Response) -> float | 
     return (answered - created).total_seconds()
 
 
-def _delete_hold(created_at: str, response: httpx.Response) -> float:
+def _delete_hold(created_at: object, response: httpx.Response) -> float:
     """Seconds from a delete's answer until SigSentry's clock has left `created_at`'s second."""
     created = _server_time(created_at)
     if created is None:
@@ -715,9 +715,12 @@ def _delete_hold(created_at: str, response: httpx.Response) -> float:
     return min(DELETE_HOLD_LIMIT_SECONDS, max(0.0, seconds))
 
 
-def _server_time(stamp: str | None) -> datetime | None:
+def _server_time(stamp: object) -> datetime | None:
+    """A `createdAt` as a time, or None: a state written by hand may hold anything there."""
+    if not isinstance(stamp, str):
+        return None
     try:
-        when = datetime.fromisoformat((stamp or "").replace("Z", "+00:00"))
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return None
     return when if when.tzinfo is not None else None

@@ -86,6 +86,7 @@ def test_a_delete_holds_at_most_its_limit_without_a_date_and_not_at_all_without_
     )
     client.delete_log_source("ls_1", created_at=CREATED)
     client.delete_log_source("ls_2")  # a script deleting by id alone
+    client.delete_log_source("ls_3", created_at="not a time")  # a hand-edited state
     assert clock.sleeps == [DELETE_HOLD_LIMIT_SECONDS]
 
 
