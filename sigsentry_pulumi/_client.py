@@ -498,7 +498,7 @@ class SigSentryClient:
         if not call.retryable:
             return False
         if isinstance(outcome, httpx.TransportError):
-            wait = transport_retry_delay(
+            delay = transport_retry_delay(
                 outcome,
                 attempt=call.attempt,
                 attempts=call.attempts,
@@ -507,11 +507,10 @@ class SigSentryClient:
                 budget=self.retry_budget,
                 random=self._jitter,
             )
-            if wait is None:
+            if delay is None:
                 return False
             if is_refused(outcome):
-                call.refused_waited += wait
-            delay = wait
+                call.refused_waited += delay
             why = f"SigSentry did not answer {call.target} ({_transport_failure(outcome)})"
         else:
             status = outcome.status_code
@@ -685,9 +684,12 @@ stamps `createdAt` and the one that stamps `Date`."""
 
 def _missing_source(response: httpx.Response) -> bool:
     """A 404 for a log source's own path: the source is not there (not a wrong URL)."""
-    return response.status_code == httpx.codes.NOT_FOUND and bool(
-        _API_ROUTE.fullmatch(response.request.url.path)
-    )
+    return response.status_code == httpx.codes.NOT_FOUND and _on_api_route(response)
+
+
+def _on_api_route(response: httpx.Response) -> bool:
+    """Whether the answered request's path is one of the API's routes (else: a wrong URL)."""
+    return _API_ROUTE.fullmatch(response.request.url.path) is not None
 
 
 def _age_at_answer(created_at: object, response: httpx.Response) -> float | None:
@@ -787,7 +789,7 @@ def _status_error(response: httpx.Response, secrets: Sequence[str]) -> APIStatus
         redact(message, secrets),
         request_id=_request_id(response, secrets),
         details=details,
-        route_missing=not _API_ROUTE.fullmatch(response.request.url.path),
+        route_missing=not _on_api_route(response),
         location=_location(response, secrets),
     )
 

@@ -163,7 +163,7 @@ def configure(config: ConfigGetter) -> None:
         parallelism, process_fault = None, str(error)
     if parallelism is not None:
         widen_worker_pool(parallelism)
-    with _lock:
+    with _lock:  # before the default account is resolved: every account carries the fault
         _process_fault = process_fault
     default = _default_account(config)
     with _lock:
