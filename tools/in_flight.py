@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["most_in_flight"]
+__all__ = ["answered_at", "most_in_flight"]
 
 _ROUNDING = 0.002
 """Two answers a request apart may be logged up to a millisecond closer than they were."""
@@ -25,7 +25,7 @@ def most_in_flight(entries: Iterable[Mapping[str, Any]], *, delay: float) -> int
     span = max(delay - _ROUNDING, 0.0)
     events: list[tuple[float, int]] = []
     for entry in entries:
-        answered = datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00")).timestamp()
+        answered = answered_at(entry)
         events.append((answered - span, 1))
         events.append((answered, -1))  # at one instant, an end sorts before a start
     most = current = 0
@@ -33,3 +33,8 @@ def most_in_flight(entries: Iterable[Mapping[str, Any]], *, delay: float) -> int
         current += step
         most = max(most, current)
     return most
+
+
+def answered_at(entry: Mapping[str, Any]) -> float:
+    """When the emulator answered a request of its log, in epoch seconds."""
+    return datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00")).timestamp()

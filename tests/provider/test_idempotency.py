@@ -94,7 +94,8 @@ def test_a_replay_of_a_deleted_source_without_its_header_creates_a_new_one(
     provider = provider_for(emulator)
     time.sleep(1 - time.time() % 1)  # (the emulator shares this machine's clock)
     first = provider.create(keyed())
-    provider.delete(first.id, outputs_of(first))
+    assert first.outs is not None
+    provider.delete(first.id, first.outs)  # the create's outputs, `createdAt` among them
     assert time.gmtime(time.time()) != time.gmtime(created_epoch(first)), "the delete held"
     emulator.set_faults({"rules": [{"method": "POST", "fault": "noReplayHeader"}]})
     mark = len(emulator.requests())
@@ -179,14 +180,8 @@ def test_one_404_from_the_existence_check_does_not_make_a_second_source(
     assert [r.id for r in provider_client_sources()] == [first.id]
 
 
-def outputs_of(created: Any) -> dict[str, Any]:
-    """What the engine passes a Delete: the create's outputs (`createdAt` among them)."""
-    assert created.outs is not None
-    return dict(created.outs)
-
-
 def created_epoch(created: Any) -> float:
-    stamp = outputs_of(created)["createdAt"]
+    stamp = created.outs["createdAt"]
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from importlib.metadata import version
 from typing import Any
 
@@ -18,7 +17,7 @@ from provider.cases import PluginFactory, emulator_config, inputs, urn
 from sigsentry_emulator.testing import EmulatorProcess
 from sigsentry_pulumi import SigSentryClient
 from sigsentry_pulumi._constants import SDK_PLUGIN_WORKERS
-from tools.in_flight import most_in_flight
+from tools.in_flight import answered_at, most_in_flight
 from tools.plugin_driver import ProviderPlugin
 
 LOG_SOURCES = "/v1/config/log-sources"
@@ -138,8 +137,6 @@ def test_32_calls_at_once_keep_to_the_key_s_rate_limit(
     # A 429 pauses every thread of the key's client (`_retry.PauseGate`), so 32 callers
     # together, refusals included, send no faster than the key may: measured 13 to 14 a second
     # at 32 calls at once (6 at the SDK's 4) against 20 allowed.
-    answered = sorted(
-        datetime.fromisoformat(str(r["time"]).replace("Z", "+00:00")).timestamp() for r in logged
-    )
+    answered = sorted(answered_at(r) for r in logged)
     sent_per_second = len(logged) / (answered[-1] - answered[0])
     assert sent_per_second <= rate, (sent_per_second, Counter(r["status"] for r in logged))
